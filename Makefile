@@ -1,0 +1,27 @@
+# mmboundary: the two set-up commands are `make demo` and `make test`.
+# Both build or refresh the environment first (idempotent, see
+# tools/misc/setup_env.sh).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: env demo test lint format
+
+env:
+	MMB_VENV=$(abspath $(VENV)) bash tools/misc/setup_env.sh
+
+demo: env
+	$(PY) tools/misc/run_main_job.py
+
+test: env lint
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+lint: env
+	$(PY) -m flake8 mmboundary tools tests configs projects setup.py
+	$(PY) -m isort --check-only --diff mmboundary tools tests configs projects setup.py
+	$(PY) -m yapf --diff --recursive mmboundary tools tests configs projects setup.py
+	$(VENV)/bin/codespell mmboundary tools tests configs projects README.md
+
+format: env
+	$(PY) -m isort mmboundary tools tests configs projects setup.py
+	$(PY) -m yapf -i --recursive mmboundary tools tests configs projects setup.py

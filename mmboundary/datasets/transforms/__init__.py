@@ -1,0 +1,10 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+from .boundary import (GenerateSemanticEdge, GenerateSobelBoundary,
+                       semantic_edge_map, sobel_boundary_map)
+from .depth import AlignDepth, LoadCityscapesDepth, disparity_to_depth
+
+__all__ = [
+    'GenerateSemanticEdge', 'GenerateSobelBoundary', 'semantic_edge_map',
+    'sobel_boundary_map', 'LoadCityscapesDepth', 'AlignDepth',
+    'disparity_to_depth'
+]

@@ -1,0 +1,5 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+from .edge_agreement_mask_head import EdgeAgreementMaskHead
+from .ubernet_edge_head import UbernetEdgeHead
+
+__all__ = ['EdgeAgreementMaskHead', 'UbernetEdgeHead']

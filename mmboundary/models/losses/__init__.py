@@ -1,0 +1,9 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+from .edge_agreement_loss import (EDGE_FILTERS, EdgeAgreementLoss,
+                                  edge_agreement_loss, edge_kernels)
+from .semeda_loss import SemedaLoss, semeda_embedding_loss
+
+__all__ = [
+    'EdgeAgreementLoss', 'edge_agreement_loss', 'edge_kernels', 'EDGE_FILTERS',
+    'SemedaLoss', 'semeda_embedding_loss'
+]

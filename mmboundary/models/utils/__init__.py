@@ -1,0 +1,11 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+from .frozen import TRAINING_ONLY_MARKER, FrozenAuxNet, training_only_prefixes
+from .semantic_edge_net import (SemanticEdgeNet, edge_target,
+                                evaluate_edge_net, load_edge_net_state,
+                                pretrain_semantic_edge_net, save_edge_net)
+
+__all__ = [
+    'FrozenAuxNet', 'TRAINING_ONLY_MARKER', 'training_only_prefixes',
+    'SemanticEdgeNet', 'edge_target', 'evaluate_edge_net',
+    'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net'
+]

@@ -1,0 +1,81 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""A container for frozen auxiliary networks (SEMEDA's edge net,
+InverseForm's inverse net).
+
+Such a network is pretrained, then used only to compute a training loss. The
+contract, enforced here once for every method:
+
+* its parameters have ``requires_grad=False``, so the segmentor's optimizer
+  never updates them and DDP never all-reduces their gradients (DDP only
+  registers reducer hooks on parameters that require grad);
+* it always stays in eval mode, whatever ``model.train()`` says;
+* its weights come from a verified checkpoint (the owner loads them);
+* its state-dict entries are marked *training-only*: next to them the
+  container writes an empty marker tensor under ``<prefix>training_only``, so
+  ``tools/misc/publish_model.py`` can drop the whole sub-tree from published
+  checkpoints without knowing the model.
+"""
+from typing import List, Mapping
+
+import torch
+from torch import nn
+
+#: Name of the marker entry written next to a frozen net's weights.
+TRAINING_ONLY_MARKER = 'training_only'
+
+
+class FrozenAuxNet(nn.Module):
+    """Wrap a network so it is frozen, always in eval mode and marked
+    training-only in checkpoints.
+
+    Args:
+        net (nn.Module): The auxiliary network. Its parameters are frozen in
+            place.
+
+    Example:
+        >>> frozen = FrozenAuxNet(nn.Conv2d(3, 2, 3))
+        >>> sorted(frozen.state_dict())
+        ['net.bias', 'net.weight', 'training_only']
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        for param in self.net.parameters():
+            param.requires_grad_(False)
+        super().train(False)
+
+    def train(self, mode: bool = True) -> 'FrozenAuxNet':
+        """Ignore ``mode``: a frozen net is always in eval mode."""
+        return super().train(False)
+
+    def forward(self, *args, **kwargs):
+        """Run the wrapped network."""
+        return self.net(*args, **kwargs)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + TRAINING_ONLY_MARKER] = torch.zeros(0)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
+                              missing_keys, unexpected_keys, error_msgs):
+        # The marker carries no data: accept it, never require it.
+        state_dict.pop(prefix + TRAINING_ONLY_MARKER, None)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+
+def training_only_prefixes(state_dict: Mapping) -> List[str]:
+    """State-dict prefixes of every frozen auxiliary net in ``state_dict``.
+
+    Args:
+        state_dict (Mapping): A model state dict, e.g. ``ckpt['state_dict']``.
+
+    Returns:
+        list[str]: Prefixes such as ``'decode_head.loss_decode.1.edge_net.'``;
+        every key starting with one of them is training-only.
+    """
+    suffix = TRAINING_ONLY_MARKER
+    return sorted(key[:-len(suffix)] for key in state_dict
+                  if key == suffix or key.endswith('.' + suffix))

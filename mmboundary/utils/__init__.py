@@ -1,0 +1,14 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+from .checkpoint import (ALLOWED_GLOBALS, UnsafeCheckpointError,
+                         load_checkpoint_safely, pickled_globals,
+                         register_safe_checkpoint_loader)
+from .dist import LAUNCHERS, prepare_distributed
+from .version_check import StackVersionError, check_versions
+
+register_safe_checkpoint_loader()
+
+__all__ = [
+    'ALLOWED_GLOBALS', 'UnsafeCheckpointError', 'load_checkpoint_safely',
+    'pickled_globals', 'register_safe_checkpoint_loader', 'check_versions',
+    'StackVersionError', 'LAUNCHERS', 'prepare_distributed'
+]

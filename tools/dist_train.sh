@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Launch tools/train.py on NUM_PROCS processes per node with torch.distributed:
+#   bash tools/dist_train.sh CONFIG NUM_PROCS [extra args]
+# Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT as for upstream
+# mmseg/mmdet. GPU nodes use nccl; CPU-only nodes use gloo automatically.
+# PYTHON selects the interpreter (default: python).
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
+
+PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
+$PYTHON -m torch.distributed.run \
+    --nnodes=$NNODES \
+    --node_rank=$NODE_RANK \
+    --master_addr=$MASTER_ADDR \
+    --nproc_per_node=$GPUS \
+    --master_port=$PORT \
+    $(dirname "$0")/train.py \
+    $CONFIG \
+    --launcher pytorch ${@:3}

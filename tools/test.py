@@ -1,0 +1,95 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""Test (evaluate) a checkpoint of an mmseg- or mmdet-based config.
+
+Usage::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
+        [--show] [--show-dir DIR] [--wait-time S] [--tta]
+        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+"""
+import argparse
+import os.path as osp
+
+from mmboundary.utils import prepare_distributed
+from mmboundary.utils.launch import (add_common_arguments, build_runner,
+                                     clean_work_dir_on_early_failure,
+                                     load_config, parse_common_arguments,
+                                     resolve_work_dir)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='the directory to save the file containing evaluation metrics')
+    parser.add_argument(
+        '--out', help='dump the raw predictions to this pickle file')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where painted images will be saved; relative '
+        'paths are placed under the timestamped work dir')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--tta', action='store_true', help='test time augmentation')
+    add_common_arguments(parser)
+    return parse_common_arguments(parser, argv)
+
+
+def trigger_visualization_hook(cfg, args):
+    """Turn on the host's visualization hook (mmseg or mmdet flavour)."""
+    hooks = cfg.get('default_hooks', {})
+    if 'visualization' not in hooks:
+        raise RuntimeError(
+            '--show/--show-dir need a `visualization` entry in '
+            'default_hooks (SegVisualizationHook or DetVisualizationHook); '
+            f'{args.config} has none.')
+    hook = hooks['visualization']
+    hook['draw'] = True
+    hook['interval'] = 1
+    if args.show:
+        hook['show'] = True
+        hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        if 'Det' in str(hook.get('type', '')):
+            hook['test_out_dir'] = args.show_dir  # mmdet
+        else:
+            cfg.visualizer['save_dir'] = args.show_dir  # mmseg
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(
+            f'Checkpoint {args.checkpoint!r} does not exist.')
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
+    if args.tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise KeyError(f'--tta needs `tta_model` and `tta_pipeline` in '
+                           f'{args.config}.')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    prepare_distributed(cfg, args.launcher)
+
+    with clean_work_dir_on_early_failure(work_dir):
+        runner = build_runner(cfg)
+        if args.out is not None:
+            from mmengine.evaluator import DumpResults
+            runner.test_evaluator.metrics.append(
+                DumpResults(out_file_path=args.out))
+        runner.test()
+
+
+if __name__ == '__main__':
+    main()

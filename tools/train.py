@@ -1,0 +1,80 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""Train an mmseg- or mmdet-based mmboundary config.
+
+Usage::
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+The config's ``default_scope`` (``mmseg`` or ``mmdet``, from its bases)
+selects the host; mmboundary modules resolve from either.
+"""
+import argparse
+import logging
+
+from mmengine.logging import print_log
+
+from mmboundary.utils import prepare_distributed
+from mmboundary.utils.launch import (add_common_arguments, build_runner,
+                                     clean_work_dir_on_early_failure,
+                                     load_config, parse_common_arguments,
+                                     resolve_work_dir)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from the given checkpoint, or, without a value, from '
+        'the latest checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training')
+    add_common_arguments(parser)
+    return parse_common_arguments(parser, argv)
+
+
+def enable_amp(cfg):
+    optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if optim_wrapper == 'AmpOptimWrapper':
+        print_log(
+            'AMP training is already enabled in your config.',
+            logger='current',
+            level=logging.WARNING)
+        return
+    if optim_wrapper != 'OptimWrapper':
+        raise ValueError('`--amp` needs optim_wrapper.type == OptimWrapper, '
+                         f'but the config has {optim_wrapper!r}.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    prepare_distributed(cfg, args.launcher)
+
+    with clean_work_dir_on_early_failure(work_dir):
+        runner = build_runner(cfg)
+        runner.train()
+
+
+if __name__ == '__main__':
+    main()
