@@ -174,9 +174,9 @@ def prepare_config(src, dst, iters, data_root, seed, with_boundary):
         evaluator = list(evaluator) if isinstance(evaluator,
                                                   (list,
                                                    tuple)) else [evaluator]
-        cfg.test_evaluator = evaluator + [
-            dict(type='BoundaryMetric', metrics=['mBIoU'])
-        ]
+        if not any(e.get('type') == 'BoundaryMetric' for e in evaluator):
+            evaluator.append(dict(type='BoundaryMetric', metrics=['mBIoU']))
+        cfg.test_evaluator = evaluator
     cfg.dump(dst)
     return iters
 

@@ -56,5 +56,9 @@ val_dataloader = dict(
             img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+# mIoU and the boundary metrics (mBIoU, mBF, trimap IoU, mBA) side by side.
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='BoundaryMetric', trimap_widths=[1, 3])
+]
 test_evaluator = val_evaluator
