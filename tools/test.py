@@ -10,7 +10,7 @@ Usage::
 import argparse
 import os.path as osp
 
-from mmboundary.utils import prepare_distributed
+from mmboundary.utils import finalize_distributed, prepare_distributed
 from mmboundary.utils.launch import (add_common_arguments, build_runner,
                                      clean_work_dir_on_early_failure,
                                      load_config, parse_common_arguments,
@@ -89,6 +89,7 @@ def main(argv=None):
             runner.test_evaluator.metrics.append(
                 DumpResults(out_file_path=args.out))
         runner.test()
+    finalize_distributed()
 
 
 if __name__ == '__main__':

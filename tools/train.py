@@ -14,7 +14,7 @@ import logging
 
 from mmengine.logging import print_log
 
-from mmboundary.utils import prepare_distributed
+from mmboundary.utils import finalize_distributed, prepare_distributed
 from mmboundary.utils.launch import (add_common_arguments, build_runner,
                                      clean_work_dir_on_early_failure,
                                      load_config, parse_common_arguments,
@@ -74,6 +74,7 @@ def main(argv=None):
     with clean_work_dir_on_early_failure(work_dir):
         runner = build_runner(cfg)
         runner.train()
+    finalize_distributed()
 
 
 if __name__ == '__main__':

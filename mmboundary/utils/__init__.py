@@ -2,7 +2,7 @@
 from .checkpoint import (ALLOWED_GLOBALS, UnsafeCheckpointError,
                          load_checkpoint_safely, pickled_globals,
                          register_safe_checkpoint_loader)
-from .dist import LAUNCHERS, prepare_distributed
+from .dist import LAUNCHERS, finalize_distributed, prepare_distributed
 from .version_check import StackVersionError, check_versions
 
 register_safe_checkpoint_loader()
@@ -10,5 +10,6 @@ register_safe_checkpoint_loader()
 __all__ = [
     'ALLOWED_GLOBALS', 'UnsafeCheckpointError', 'load_checkpoint_safely',
     'pickled_globals', 'register_safe_checkpoint_loader', 'check_versions',
-    'StackVersionError', 'LAUNCHERS', 'prepare_distributed'
+    'StackVersionError', 'LAUNCHERS', 'prepare_distributed',
+    'finalize_distributed'
 ]

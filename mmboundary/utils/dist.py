@@ -80,3 +80,15 @@ def prepare_distributed(cfg: Config, launcher: str) -> bool:
     else:
         cfg.model_wrapper_cfg.setdefault('device_ids', None)
     return True
+
+
+def finalize_distributed() -> None:
+    """Tear the process group down in step on every rank.
+
+    Without it, a gloo rank that exits while its peers still hold the group
+    can abort in gloo's C++ threads ("terminate called without an active
+    exception"), which fails the whole launch.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
