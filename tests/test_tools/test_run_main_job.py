@@ -97,11 +97,48 @@ def test_trivial_baseline_is_the_majority_class_miou(tmp_path):
 
 
 def test_results_table():
-    rows = [dict(name='A', iters=300, mIoU=28.4, mBIoU=None, train_s=12.5)]
+    rows = [
+        dict(
+            name='A',
+            iters=300,
+            mIoU=28.4,
+            boundary=dict(mBIoU=20.125, mBF=None),
+            train_s=12.5),
+        dict(
+            name='B',
+            iters=300,
+            mIoU=30.0,
+            boundary=dict(mBIoU=None),
+            train_s=40.0)
+    ]
     table = job.format_table(rows, (0, 2.5), True)
+    # only the boundary columns some row reports are shown
     assert table.splitlines() == [
         '| Method | iters | mIoU (%) | mBIoU (%) | train time (s) |',
         '|---|---|---|---|---|',
         '| trivial: always class 0 | - | 2.50 | - | - |',
-        '| A | 300 | 28.40 | - | 12.5 |',
+        '| A | 300 | 28.40 | 20.12 | 12.5 |',
+        '| B | 300 | 30.00 | - | 40.0 |',
     ]
+    # without BoundaryMetric: no boundary column at all
+    assert job.format_table(rows, (0, 2.5), False).splitlines()[0] == \
+        '| Method | iters | mIoU (%) | train time (s) |'
+
+
+def test_main_job_compares_baseline_and_semeda():
+    """Issue 5: the baseline and SEMEDA share data, budget and seed."""
+    configs = [Config.fromfile(osp.join(REPO_ROOT, c)) for _, c in job.ROWS]
+    kinds = [[
+        loss['type'] for loss in _as_list(cfg.model.decode_head.loss_decode)
+    ] for cfg in configs]
+    assert kinds[0] == ['CrossEntropyLoss']
+    assert any('SemedaLoss' in k for k in kinds[1:])
+    for cfg in configs[1:]:
+        assert cfg.train_cfg.max_iters == configs[0].train_cfg.max_iters
+        assert cfg.train_dataloader.batch_size == \
+            configs[0].train_dataloader.batch_size
+        assert cfg.train_pipeline == configs[0].train_pipeline
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]

@@ -38,6 +38,17 @@ ROWS = [
     ('FCN R18-tiny (CE)',
      'configs/baseline/fcn_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py'
      ),
+    ('FCN R18-tiny + SEMEDA', 'configs/semeda/'
+     'semeda_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py'),
+]
+
+# Boundary columns of the table: (metric key, header); a column is shown
+# when some row reports it (BoundaryMetric, see docs/metrics.md).
+BOUNDARY_COLUMNS = [
+    ('mBIoU', 'mBIoU'),
+    ('mBF', 'mBF'),
+    ('mTrimapIoU@1', 'trimap IoU@1px'),
+    ('mBA', 'mBA'),
 ]
 
 MARKER = '.mmboundary_synthetic_cityscapes.json'
@@ -279,7 +290,10 @@ def run_row(name, config, args, iters, with_boundary):
         config=config,
         iters=iters,
         mIoU=_pick(metrics, r'^mIoU$'),
-        mBIoU=_pick(metrics, r'BIoU'),
+        boundary={
+            key: _pick(metrics, '^' + re.escape(key) + '$')
+            for key, _ in BOUNDARY_COLUMNS
+        },
         train_s=round(train_s, 1),
         checkpoint=ckpt,
         visualisations=vis,
@@ -287,22 +301,21 @@ def run_row(name, config, args, iters, with_boundary):
 
 
 def format_table(results, trivial, with_boundary):
-    head = '| Method | iters | mIoU (%) |'
-    rule = '|---|---|---|'
-    if with_boundary:
-        head += ' mBIoU (%) |'
-        rule += '---|'
-    head += ' train time (s) |'
-    rule += '---|'
+    """Markdown table: the trivial predictor, then one line per row."""
+    columns = [(key, header) for key, header in BOUNDARY_COLUMNS
+               if with_boundary and any(r['boundary'].get(key) is not None
+                                        for r in results)]
+    head = '| Method | iters | mIoU (%) |' + ''.join(
+        f' {header} (%) |' for _, header in columns) + ' train time (s) |'
+    rule = '|---|---|---|' + '---|' * len(columns) + '---|'
     lines = [head, rule]
     majority, miou = trivial
-    row = f'| trivial: always class {majority} | - | {miou:.2f} |'
-    lines.append(row + (' - |' if with_boundary else '') + ' - |')
+    lines.append(f'| trivial: always class {majority} | - | {miou:.2f} |' +
+                 ' - |' * len(columns) + ' - |')
     for r in results:
-        row = f"| {r['name']} | {r['iters']} | {_fmt(r['mIoU'])} |"
-        if with_boundary:
-            row += f" {_fmt(r['mBIoU'])} |"
-        lines.append(row + f" {r['train_s']} |")
+        lines.append(f"| {r['name']} | {r['iters']} | {_fmt(r['mIoU'])} |" +
+                     ''.join(f" {_fmt(r['boundary'].get(key))} |"
+                             for key, _ in columns) + f" {r['train_s']} |")
     return '\n'.join(lines)
 
 

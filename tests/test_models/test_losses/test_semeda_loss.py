@@ -164,6 +164,28 @@ def test_gradient_contract(ckpt):
     # Eval mode whatever model.train() says.
     loss.train()
     assert not loss.edge_net.training and not loss.edge_net.net.training
+    # The edge net runs channels-last internally; the gradient handed back
+    # to the segmentor is a plain NCHW-contiguous tensor with the values of
+    # a direct NCHW computation of eq. 6.
+    assert logits.grad.is_contiguous()
+    assert not logits.grad.is_contiguous(memory_format=torch.channels_last)
+    ref = logits.detach().clone().requires_grad_()
+    probs = ref.softmax(dim=1).masked_fill((label == 255)[:, None], 1.0 / C)
+    gt = F.one_hot(label.masked_fill(label == 255, 0),
+                   C).permute(0, 3, 1, 2).float().masked_fill(
+                       (label == 255)[:, None], 1.0 / C)
+    net = loss.edge_net.net
+    total = 0
+    xp, xg = probs, gt
+    for lam, conv in zip((1.0, 0.5, 0.25), net.convs):
+        xp = F.conv2d(
+            F.pad(xp, (1, 1, 1, 1), mode='replicate'), conv.weight, conv.bias)
+        xg = F.conv2d(
+            F.pad(xg, (1, 1, 1, 1), mode='replicate'), conv.weight, conv.bias)
+        total = total + lam * ((xp - xg).abs().sum(1) * (label != 255)).sum()
+        xp, xg = xp.relu(), xg.relu()
+    (total / (label != 255).sum()).backward()
+    torch.testing.assert_close(logits.grad, ref.grad)
 
 
 def test_ignore_pixels(ckpt):
