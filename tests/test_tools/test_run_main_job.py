@@ -40,7 +40,7 @@ def test_rows_point_at_existing_configs():
 def test_prepare_config_applies_the_shared_budget(tmp_path):
     src = job.ROWS[0][1]
     dst = str(tmp_path / 'cfg.py')
-    iters = job.prepare_config(src, dst, 30, '/data/cs', 7, True)
+    iters = job.prepare_config(src, dst, 30, '/data/cs', 7)
     assert iters == 30
     cfg = Config.fromfile(dst)
     original = Config.fromfile(osp.join(REPO_ROOT, src))
@@ -56,8 +56,25 @@ def test_prepare_config_applies_the_shared_budget(tmp_path):
     assert cfg.test_evaluator[-1]['type'] == 'BoundaryMetric'
     assert 'mmboundary' in cfg.custom_imports.imports
     # no budget given: the config's own
-    assert job.prepare_config(src, dst, None, '/data/cs', 0, False) == \
+    assert job.prepare_config(src, dst, None, '/data/cs', 0) == \
         original.train_cfg.max_iters
+
+
+def test_prepare_config_adds_boundary_metric_once(tmp_path):
+    base = osp.join(REPO_ROOT, job.ROWS[0][1])
+    dst = str(tmp_path / 'cfg.py')
+    # the row's config already has BoundaryMetric: not added twice
+    job.prepare_config(base, dst, 30, '/data/cs', 0)
+    types = [e['type'] for e in Config.fromfile(dst).test_evaluator]
+    assert types.count('BoundaryMetric') == 1
+    # a row without it gets one that reports every table column
+    src = tmp_path / 'no_boundary.py'
+    src.write_text(f'_base_ = {base!r}\n'
+                   "test_evaluator = [dict(type='IoUMetric')]\n")
+    job.prepare_config(str(src), dst, 30, '/data/cs', 0)
+    evaluator = Config.fromfile(dst).test_evaluator
+    assert [e['type'] for e in evaluator] == ['IoUMetric', 'BoundaryMetric']
+    assert 1 in evaluator[1]['trimap_widths']
 
 
 def test_trivial_baseline_is_the_majority_class_miou(tmp_path):
@@ -111,7 +128,7 @@ def test_results_table():
             boundary=dict(mBIoU=None),
             train_s=40.0)
     ]
-    table = job.format_table(rows, (0, 2.5), True)
+    table = job.format_table(rows, (0, 2.5))
     # only the boundary columns some row reports are shown
     assert table.splitlines() == [
         '| Method | iters | mIoU (%) | mBIoU (%) | train time (s) |',
@@ -120,8 +137,10 @@ def test_results_table():
         '| A | 300 | 28.40 | 20.12 | 12.5 |',
         '| B | 300 | 30.00 | - | 40.0 |',
     ]
-    # without BoundaryMetric: no boundary column at all
-    assert job.format_table(rows, (0, 2.5), False).splitlines()[0] == \
+    # no row reports a boundary metric: no boundary column at all
+    for r in rows:
+        r['boundary'] = {}
+    assert job.format_table(rows, (0, 2.5)).splitlines()[0] == \
         '| Method | iters | mIoU (%) | train time (s) |'
 
 

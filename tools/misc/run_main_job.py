@@ -9,8 +9,8 @@
    ``tools/train.py`` under the same iteration budget, then evaluates the
    final checkpoint on val with ``tools/test.py --show-dir`` (prediction
    visualisations).
-3. Prints a results table (mIoU, and mBIoU when
-   ``mmboundary.evaluation.metrics`` provides ``BoundaryMetric``), next to a
+3. Prints a results table (mIoU and the boundary metrics of
+   :data:`BOUNDARY_COLUMNS` from ``BoundaryMetric``), next to a
    trivial predictor (the majority class of the training labels), and writes
    it to ``WORK_DIR/results.{md,json}``.
 
@@ -147,17 +147,10 @@ def ensure_data(root, seed, log_file):
         log(f'data ready in {root}')
 
 
-def boundary_metric_available():
-    try:
-        from mmboundary.evaluation.metrics import BoundaryMetric  # noqa
-    except ImportError:
-        return False
-    return True
-
-
-def prepare_config(src, dst, iters, data_root, seed, with_boundary):
+def prepare_config(src, dst, iters, data_root, seed):
     """Write the config a row runs: its own, on ``data_root``, with the
-    shared budget (iterations, schedule scaled to it) and seed."""
+    shared budget (iterations, schedule scaled to it) and seed, evaluated
+    with ``BoundaryMetric`` as well (added if the row's config lacks it)."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(REPO_ROOT, src))
     root = data_root.rstrip('/') + '/'
@@ -180,14 +173,12 @@ def prepare_config(src, dst, iters, data_root, seed, with_boundary):
                 if key in sched:
                     sched[key] = int(round(sched[key] * iters / old))
     cfg.randomness = dict(seed=seed)
-    if with_boundary:
-        evaluator = cfg.test_evaluator
-        evaluator = list(evaluator) if isinstance(evaluator,
-                                                  (list,
-                                                   tuple)) else [evaluator]
-        if not any(e.get('type') == 'BoundaryMetric' for e in evaluator):
-            evaluator.append(dict(type='BoundaryMetric', metrics=['mBIoU']))
-        cfg.test_evaluator = evaluator
+    evaluator = cfg.test_evaluator
+    evaluator = list(evaluator) if isinstance(evaluator,
+                                              (list, tuple)) else [evaluator]
+    if not any(e.get('type') == 'BoundaryMetric' for e in evaluator):
+        evaluator.append(dict(type='BoundaryMetric', trimap_widths=[1, 3]))
+    cfg.test_evaluator = evaluator
     cfg.dump(dst)
     return iters
 
@@ -207,9 +198,10 @@ def read_metrics(test_dir):
     raise FileNotFoundError(f'no metrics JSON found under {test_dir}')
 
 
-def _pick(metrics, pattern):
+def _metric(metrics, name):
+    """The value of metric ``name`` (any prefix, e.g. ``val/``), or None."""
     for key, value in metrics.items():
-        if re.search(pattern, key.split('/')[-1]):
+        if key.split('/')[-1] == name:
             return float(value)
     return None
 
@@ -256,14 +248,13 @@ def keep_visualisations(show_dir, out_dir, num):
     return kept
 
 
-def run_row(name, config, args, iters, with_boundary):
+def run_row(name, config, args, iters):
     slug = re.sub(r'[^A-Za-z0-9]+', '_', name).strip('_').lower()
     work_dir = osp.join(args.work_dir, slug)
     os.makedirs(work_dir, exist_ok=True)
     log_file = osp.join(work_dir, 'main_job.log')
     cfg_path = osp.join(work_dir, osp.basename(config))
-    iters = prepare_config(config, cfg_path, iters, args.data_root, args.seed,
-                           with_boundary)
+    iters = prepare_config(config, cfg_path, iters, args.data_root, args.seed)
     log(f'{name}: training {config} for {iters} iterations '
         f'-> {work_dir}')
     start = time.perf_counter()
@@ -289,9 +280,9 @@ def run_row(name, config, args, iters, with_boundary):
         name=name,
         config=config,
         iters=iters,
-        mIoU=_pick(metrics, r'^mIoU$'),
+        mIoU=_metric(metrics, 'mIoU'),
         boundary={
-            key: _pick(metrics, '^' + re.escape(key) + '$')
+            key: _metric(metrics, key)
             for key, _ in BOUNDARY_COLUMNS
         },
         train_s=round(train_s, 1),
@@ -300,11 +291,11 @@ def run_row(name, config, args, iters, with_boundary):
         metrics=metrics)
 
 
-def format_table(results, trivial, with_boundary):
-    """Markdown table: the trivial predictor, then one line per row."""
+def format_table(results, trivial):
+    """Markdown table: the trivial predictor, then one line per row; a
+    boundary column is shown when some row reports that metric."""
     columns = [(key, header) for key, header in BOUNDARY_COLUMNS
-               if with_boundary and any(r['boundary'].get(key) is not None
-                                        for r in results)]
+               if any(r['boundary'].get(key) is not None for r in results)]
     head = '| Method | iters | mIoU (%) |' + ''.join(
         f' {header} (%) |' for _, header in columns) + ' train time (s) |'
     rule = '|---|---|---|' + '---|' * len(columns) + '---|'
@@ -335,15 +326,14 @@ def main(argv=None):
     if not rows:
         raise SystemExit(f'no row matches {args.rows}; rows: '
                          f'{[r[0] for r in ROWS]}')
-    with_boundary = boundary_metric_available()
     results = []
     iters = args.iters
     for name, config in rows:
-        result = run_row(name, config, args, iters, with_boundary)
+        result = run_row(name, config, args, iters)
         iters = result['iters']  # the first row fixes the shared budget
         results.append(result)
     trivial = trivial_miou(args.data_root)
-    table = format_table(results, trivial, with_boundary)
+    table = format_table(results, trivial)
     elapsed = time.perf_counter() - start
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table + '\n')
