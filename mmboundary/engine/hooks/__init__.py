@@ -1,9 +1,10 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
+from .instance_mask_check_hook import InstanceMaskCheckHook
 from .loss_weight_warmup_hook import LossWeightWarmupHook
 
 __all__ = [
     'LossWeightWarmupHook', 'EdgeNetPretrainHook',
-    'pretrain_edge_net_from_datasets'
+    'pretrain_edge_net_from_datasets', 'InstanceMaskCheckHook'
 ]

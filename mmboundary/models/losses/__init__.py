@@ -1,9 +1,15 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
+from .dvis_losses import (DVISBinaryLoss, MumfordShahLoss,
+                          PermutationInvariantLoss, QuantizationLoss,
+                          dvis_huber, permutation_invariant_loss,
+                          stratified_offsets)
 from .edge_agreement_loss import (EDGE_FILTERS, EdgeAgreementLoss,
                                   edge_agreement_loss, edge_kernels)
 from .semeda_loss import SemedaLoss, semeda_embedding_loss
 
 __all__ = [
     'EdgeAgreementLoss', 'edge_agreement_loss', 'edge_kernels', 'EDGE_FILTERS',
-    'SemedaLoss', 'semeda_embedding_loss'
+    'SemedaLoss', 'semeda_embedding_loss', 'DVISBinaryLoss',
+    'PermutationInvariantLoss', 'MumfordShahLoss', 'QuantizationLoss',
+    'dvis_huber', 'permutation_invariant_loss', 'stratified_offsets'
 ]
