@@ -18,9 +18,8 @@ custom_imports = dict(imports=['mmboundary'], allow_failed_imports=False)
 
 # ---- frequently modified parameters ----
 data_root = 'data/synthetic_cityscapes/'
-img_scale = (512, 256)  # (w, h): the synthetic images' own size
-max_iters = 400
-batch_size = 4
+max_iters = 300
+batch_size = 2
 lr = 1e-3
 num_classes = 8
 channels = 64
@@ -86,7 +85,7 @@ model = dict(
             roi_size=10)),
     train_cfg=dict(
         add_gt_as_candidates=True,
-        max_candidates=32,
+        max_candidates=16,
         discretizer=dict(
             spatial_radii=(3, 5), num_iters=2, split_components=False)),
     test_cfg=dict(
@@ -96,32 +95,16 @@ model = dict(
         nms=dict(kernel='gaussian', sigma=2.0, filter_thr=0.05, nms_pre=500),
         max_per_img=100))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# pipelines of the dataset base: RandomResize to 512x(200-256) and flips for
+# training, 512x256 for testing
 train_dataloader = dict(
     batch_size=batch_size,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    dataset=dict(data_root=data_root))
 val_dataloader = dict(
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    num_workers=0, persistent_workers=False, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = dict(
     type='BoundaryAPMetric',

@@ -14,9 +14,10 @@ axes, replicate borders, all pairs, clamp 5), so both enumerate exactly the
 same pairs; the script asserts that the two losses agree. Forward +
 backward times are interleaved (ABBA) after one warm-up, the median is
 reported; peak memory is measured in a fresh subprocess per method and size
-(CPU: ``ru_maxrss`` growth; CUDA: ``max_memory_allocated``). It also reports
-the paper's window (129x129, 8, 8; 200 offsets) and the mean-shift
-discretiser's time and extra memory.
+(CPU: growth of the resident set's high-water mark, reset to the current
+size just before the measured call; CUDA: ``max_memory_allocated``). It
+also reports the paper's window (129x129, 8, 8; 200 offsets) and the
+mean-shift discretiser's time and extra memory.
 """
 import argparse
 import json
@@ -97,7 +98,7 @@ def run_method(name, pred, ids):
     else:
         raise KeyError(name)
     loss.backward()
-    return float(loss)
+    return loss.item()
 
 
 def sync(device):
@@ -133,11 +134,28 @@ def child(args):
         torch.cuda.synchronize()
         extra = (torch.cuda.max_memory_allocated() - base) / 2**20
     else:
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        base = _status_kib('VmRSS')
+        try:  # reset the high-water mark to the current RSS (Linux >= 4.0)
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')
+            peak_key = 'VmHWM'
+        except OSError:
+            base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            peak_key = None
         fn()
-        extra = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss -
-                 base) / 1024
+        peak = _status_kib(peak_key) if peak_key else resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss
+        extra = (peak - base) / 1024
     print(json.dumps(dict(extra_mib=extra)))
+
+
+def _status_kib(key):
+    """A ``/proc/self/status`` entry (kB)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1])
+    raise KeyError(key)
 
 
 def memory_of(method, size, device):

@@ -338,8 +338,9 @@ class DVISHead(BaseMaskHead):
             all_lab, all_iou, all_w = [], [], []
             for b, c in enumerate(cands):
                 if self.train_cfg['add_gt_as_candidates']:
+                    # GT first, so max_candidates never drops them
                     c = InstanceData.cat(
-                        [c, self._gt_candidates(ids[b], det[b, 0])])
+                        [self._gt_candidates(ids[b], det[b, 0]), c])
                 c = c[:self.train_cfg['max_candidates']]
                 cands[b] = c
                 lab, iou, w = self.verify_targets(c, ids[b].cpu(), labels[b])

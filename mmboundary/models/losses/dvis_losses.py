@@ -152,7 +152,7 @@ class _PairViews:
                  ids: Tensor,
                  offsets: Tensor,
                  border: str,
-                 chunk_elems: int = 2**21):
+                 chunk_elems: int = 2**20):
         self.border = border
         self.offsets = [(int(a), int(b)) for a, b in offsets.tolist()]
         B, H, W = pred.shape
@@ -610,19 +610,47 @@ class PermutationInvariantLoss(nn.Module):
             diff_absdiff=s[1] / max(n[1], 1))
 
 
-def _valid_map(valid: Optional[Tensor], pred: Tensor, name: str) -> Tensor:
-    if valid is None:
-        return torch.ones_like(pred, dtype=torch.bool)
-    if valid.dim() == 4 and valid.shape[1] == 1:
-        valid = valid[:, 0]
-    if valid.shape != pred.shape:
-        raise ValueError(f'{name}: valid of shape {tuple(valid.shape)} does '
-                         f'not match the map {tuple(pred.shape)}.')
-    return valid.bool()
+class _MapRegularizer(nn.Module):
+    """Shared constructor and input handling of the two map regularisers."""
+
+    reductions: Tuple[str, ...] = ('mean', 'sum')
+
+    def __init__(self, reduction: str, loss_weight: float, loss_name: str):
+        super().__init__()
+        _check_common(
+            type(self).__name__, loss_weight, loss_name, reduction,
+            self.reductions)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name
+
+    def _inputs(self, pred: Tensor, valid: Optional[Tensor],
+                weight: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        """(B, H, W) map in >= float32 and (B, H, W) bool validity; a
+        ``weight`` of 0 (mmseg's ``loss_decode`` convention) also marks a
+        pixel ignored."""
+        name = type(self).__name__
+        pred = _as_map(pred, name)
+        pred = pred.to(_compute_dtype(pred))
+        if valid is None:
+            valid = torch.ones_like(pred, dtype=torch.bool)
+        if valid.dim() == 4 and valid.shape[1] == 1:
+            valid = valid[:, 0]
+        if valid.shape != pred.shape:
+            raise ValueError(f'{name}: valid of shape {tuple(valid.shape)} '
+                             f'does not match the map {tuple(pred.shape)}.')
+        valid = valid.bool()
+        if weight is not None:
+            valid = valid & (weight.reshape(valid.shape) > 0)
+        return pred, valid
 
 
 @MODELS.register_module()
-class MumfordShahLoss(nn.Module):
+class MumfordShahLoss(_MapRegularizer):
     """Mumford-Shah regulariser with the Cauchy penalty (paper eq. 7).
 
     ``c(i, j) = log(1 + (f(i, j) - f(i, j + 1))^2 + (f(i, j) - f(i + 1,
@@ -637,20 +665,13 @@ class MumfordShahLoss(nn.Module):
         loss_name (str): key in the loss dict.
     """
 
+    reductions = ('nonzero_mean', 'mean', 'sum')
+
     def __init__(self,
                  reduction: str = 'nonzero_mean',
                  loss_weight: float = 0.1,
                  loss_name: str = 'loss_ms'):
-        super().__init__()
-        _check_common('MumfordShahLoss', loss_weight, loss_name, reduction,
-                      ('nonzero_mean', 'mean', 'sum'))
-        self.reduction = reduction
-        self.loss_weight = float(loss_weight)
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
+        super().__init__(reduction, loss_weight, loss_name)
 
     def forward(self,
                 pred: Tensor,
@@ -667,11 +688,7 @@ class MumfordShahLoss(nn.Module):
         Returns:
             Tensor: scalar loss times ``loss_weight``.
         """
-        pred = _as_map(pred, 'MumfordShahLoss')
-        pred = pred.to(_compute_dtype(pred))
-        valid = _valid_map(valid, pred, 'MumfordShahLoss')
-        if weight is not None:
-            valid = valid & (weight.reshape(valid.shape) > 0)
+        pred, valid = self._inputs(pred, valid, weight)
         c = pred[:, :-1, :-1]
         dom = valid[:, :-1, :-1] & valid[:, :-1, 1:] & valid[:, 1:, :-1]
         cost = torch.log1p((c - pred[:, :-1, 1:])**2 +
@@ -685,7 +702,7 @@ class MumfordShahLoss(nn.Module):
 
 
 @MODELS.register_module()
-class QuantizationLoss(nn.Module):
+class QuantizationLoss(_MapRegularizer):
     """Quantisation loss (paper Sec. 3.2, formula from the official code):
     mean of ``|f - round(f)|`` over valid pixels with ``f > 0``; 0 (graph
     kept) when there are none. The gradient is ``sign(f - round(f))``.
@@ -700,16 +717,7 @@ class QuantizationLoss(nn.Module):
                  reduction: str = 'mean',
                  loss_weight: float = 0.5,
                  loss_name: str = 'loss_quant'):
-        super().__init__()
-        _check_common('QuantizationLoss', loss_weight, loss_name, reduction,
-                      ('mean', 'sum'))
-        self.reduction = reduction
-        self.loss_weight = float(loss_weight)
-        self._loss_name = loss_name
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
+        super().__init__(reduction, loss_weight, loss_name)
 
     def forward(self,
                 pred: Tensor,
@@ -724,11 +732,7 @@ class QuantizationLoss(nn.Module):
         Returns:
             Tensor: scalar loss times ``loss_weight``.
         """
-        pred = _as_map(pred, 'QuantizationLoss')
-        pred = pred.to(_compute_dtype(pred))
-        valid = _valid_map(valid, pred, 'QuantizationLoss')
-        if weight is not None:
-            valid = valid & (weight.reshape(valid.shape) > 0)
+        pred, valid = self._inputs(pred, valid, weight)
         sel = valid & (pred > 0)
         total = ((pred - torch.round(pred)).abs() * sel).sum()
         if self.reduction == 'mean':

@@ -60,7 +60,7 @@ def model_cfg(**head):
                 fc_channels=32,
                 head_fc_channels=16,
                 roi_size=4)),
-        train_cfg=dict(add_gt_as_candidates=True),
+        train_cfg=dict(add_gt_as_candidates=True, max_candidates=4),
         test_cfg=dict(score_thr=0.0, nms=dict(filter_thr=0.0)))
     cfg['mask_head'].update(head)
     return cfg
