@@ -7,7 +7,9 @@
 
 Each seed runs ``tools/train.py CONFIG --cfg-options randomness.seed=S``
 (the config's own end-of-training validation gives the metrics, read from
-mmengine's ``vis_data/scalars.json``); wall time per run is recorded. The
+mmengine's ``vis_data/scalars.json``); wall time per run is recorded
+(``--collect``: read back runs trained by separate invocations, wall time
+from the log's first and last timestamps). The
 script prints (and with ``--out`` writes) a Markdown table: one line per
 seed and the mean +- sample standard deviation of every metric, in percent
 for COCO-style metrics as mmdet logs them (0-1 -> x100).
@@ -17,10 +19,12 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -38,6 +42,11 @@ def parse_args(argv=None):
             'coco/boundary_mAP_50', 'coco/bbox_mAP'
         ])
     parser.add_argument('--out', default=None)
+    parser.add_argument(
+        '--collect',
+        action='store_true',
+        help='train nothing: read the runs already in WORK_DIR/seedS (e.g. '
+        'seeds trained in parallel by separate invocations)')
     parser.add_argument('--cfg-options', nargs='+', default=[])
     return parser.parse_args(argv)
 
@@ -60,6 +69,19 @@ def read_val_metrics(work_dir):
     return last
 
 
+def log_wall_seconds(log_file):
+    """Seconds between the first and last mmengine timestamps of a log."""
+    stamps = []
+    with open(log_file) as f:
+        for line in f:
+            m = re.match(r'(\d\d/\d\d \d\d:\d\d:\d\d) - mmengine', line)
+            if m:
+                stamps.append(datetime.strptime(m.group(1), '%m/%d %H:%M:%S'))
+    if len(stamps) < 2:
+        raise ValueError(f'{log_file}: no mmengine timestamps')
+    return (stamps[-1] - stamps[0]).total_seconds() % (366 * 86400)
+
+
 def fmt(values):
     if len(values) < 2:
         return f'{values[0]:.2f}'
@@ -79,11 +101,15 @@ def main(argv=None):
             osp.join(REPO_ROOT, 'tools', 'train.py'), args.config,
             '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}'
         ] + args.cfg_options
-        start = time.perf_counter()
-        with open(osp.join(work_dir, 'stdout.log'), 'w') as log:
-            subprocess.run(
-                cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
-        wall = time.perf_counter() - start
+        log_file = osp.join(work_dir, 'stdout.log')
+        if args.collect:  # from the log: start-up to the last metric line
+            wall = log_wall_seconds(log_file)
+        else:
+            start = time.perf_counter()
+            with open(log_file, 'w') as log:
+                subprocess.run(
+                    cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
+            wall = time.perf_counter() - start
         metrics = read_val_metrics(work_dir)
         row = {m: 100 * float(metrics[m]) for m in args.metrics}
         row['seed'], row['wall_s'] = seed, wall
