@@ -11,5 +11,9 @@ custom_hooks = [
     dict(
         type='EdgeNetPretrainHook',
         settings=dict(
-            max_epochs=2, crops_per_image=2, crop_size=(16, 16), batch_size=4))
+            max_epochs=4,
+            crops_per_image=8,
+            crop_size=(32, 32),
+            batch_size=4,
+            lr=0.02))
 ]

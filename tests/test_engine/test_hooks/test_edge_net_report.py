@@ -65,9 +65,9 @@ def recomputed_report(path, labels, ignore_index=255):
         tp=tp,
         fp=fp,
         fn=fn,
-        precision=tp / (tp + fp),
-        recall=tp / (tp + fn),
-        f1=2 * tp / (2 * tp + fp + fn))
+        precision=tp / (tp + fp) if tp + fp else 0.0,
+        recall=tp / (tp + fn) if tp + fn else 0.0,
+        f1=2 * tp / (2 * tp + fp + fn) if tp else 0.0)
 
 
 class FakeSegDataset:
