@@ -15,6 +15,7 @@ from torch import nn
 from mmboundary.engine.hooks import EdgeNetPretrainHook
 from mmboundary.models.losses import SemedaLoss
 from mmboundary.models.utils.semantic_edge_net import SemanticEdgeNet
+from .test_edge_net_pretrain_hook import FakeSegDataset
 
 C = 3
 SETTINGS = dict(
@@ -68,22 +69,6 @@ def recomputed_report(path, labels, ignore_index=255):
         precision=tp / (tp + fp) if tp + fp else 0.0,
         recall=tp / (tp + fn) if tp + fn else 0.0,
         f1=2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-
-
-class FakeSegDataset:
-
-    def __init__(self, paths):
-        self.paths = paths
-
-    def __len__(self):
-        return len(self.paths)
-
-    def get_data_info(self, i):
-        return dict(
-            seg_map_path=self.paths[i],
-            reduce_zero_label=False,
-            label_map=None,
-            seg_fields=[])
 
 
 def test_reported_f1_equals_a_recomputed_f1(tmp_path):
