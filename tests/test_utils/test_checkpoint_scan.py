@@ -18,16 +18,16 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
 
 from mmboundary.utils import checkpoint as ckpt_module
-from mmboundary.utils.checkpoint import (ALLOWED_GLOBALS,
-                                         HISTORY_BUFFER_METHODS,
-                                         CorruptCheckpointError,
+from mmboundary.utils.checkpoint import (CorruptCheckpointError,
                                          UnsafeCheckpointError,
-                                         allowed_global_names,
-                                         history_buffer_getattr,
                                          load_checkpoint_safely,
-                                         normalize_global, scan_checkpoint,
-                                         scan_pickle)
+                                         scan_checkpoint, scan_pickle)
 
+ALLOWED_GLOBALS = ckpt_module.ALLOWED_GLOBALS
+HISTORY_BUFFER_METHODS = ckpt_module.HISTORY_BUFFER_METHODS
+allowed_global_names = ckpt_module.allowed_global_names
+history_buffer_getattr = ckpt_module.history_buffer_getattr
+normalize_global = ckpt_module.normalize_global
 HB = 'mmengine.logging.history_buffer.HistoryBuffer'
 
 
