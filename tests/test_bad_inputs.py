@@ -79,7 +79,144 @@ BAD_INPUTS = {
             ('loss_name', 'edge', ValueError),
             ('loss_name', 5, TypeError),
         ]),
+    'DVISBinaryLoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('margin', 0, ValueError),
+            ('margin', '2', TypeError),
+            ('theta', -0.1, ValueError),
+            ('theta', None, TypeError),
+            ('pixel_weight', 'area', ValueError),
+            ('weight_clip', 10, TypeError),
+            ('weight_clip', (1.0, 5.0, 10.0), ValueError),
+            ('weight_clip', (10.0, 1.0), ValueError),
+            ('weight_clip', (1.0, 'x'), TypeError),
+            ('class_weight', 2.0, TypeError),
+            ('class_weight', [1.0, -1.0], ValueError),
+            ('reduction', 'nonzero_mean', ValueError),
+            ('loss_weight', -1, ValueError),
+            ('loss_weight', '1', TypeError),
+            ('loss_name', 'binary', ValueError),
+            ('loss_name', 5, TypeError),
+        ]),
+    'PermutationInvariantLoss':
+    dict(
+        build=dict(window=17, dense_radius=4, dilation=4),
+        bad=[
+            ('window', 16, ValueError),
+            ('window', (33, 64), ValueError),
+            ('window', (33, 65, 3), ValueError),
+            ('window', '17', TypeError),
+            ('window', 3, ValueError),  # smaller than dense_radius=4
+            ('dense_radius', 0, ValueError),
+            ('dense_radius', 2.5, TypeError),
+            ('dilation', 0, ValueError),
+            ('dilation', '4', TypeError),
+            ('dense_axes', 1, TypeError),
+            ('pair_mode', 'fg', ValueError),
+            ('border', 'zeros', ValueError),
+            ('margin', 0, ValueError),
+            ('margin', 'one', TypeError),
+            ('pos_weight', -3, ValueError),
+            ('pos_weight', None, TypeError),
+            ('theta', 0, ValueError),
+            ('max_diff', 0, ValueError),
+            ('max_diff', 'inf', TypeError),
+            ('reduction', 'none', ValueError),
+            ('loss_weight', -0.2, ValueError),
+            ('loss_name', 'pi', ValueError),
+        ]),
+    'MumfordShahLoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('reduction', 'max', ValueError),
+            ('loss_weight', -0.1, ValueError),
+            ('loss_weight', 'x', TypeError),
+            ('loss_name', 'ms', ValueError),
+            ('loss_name', None, TypeError),
+        ]),
+    'QuantizationLoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('reduction', 'nonzero_mean', ValueError),
+            ('loss_weight', float('nan'), ValueError),
+            ('loss_name', 'quant', ValueError),
+        ]),
     # ------------------------------------------------------------- heads
+    'DVISHead':
+    dict(
+        build=dict(
+            num_classes=2,
+            in_channels=16,
+            feat_channels=16,
+            loss_pi=dict(
+                type='PermutationInvariantLoss',
+                window=17,
+                dense_radius=4,
+                dilation=4),
+            verify_head=dict(
+                type='DVISVerifyHead',
+                extractor_channels=16,
+                conv_channels=(16, 16),
+                fc_channels=32,
+                head_fc_channels=16,
+                roi_size=4)),
+        bad=[
+            ('num_classes', 0, ValueError),
+            ('num_classes', '2', TypeError),
+            ('in_channels', 0, ValueError),
+            ('feat_channels', 16.0, TypeError),
+            ('in_index', -1, ValueError),
+            ('num_convs', -1, ValueError),
+            ('num_convs_after_upsample', None, TypeError),
+            ('upsample_ratio', 0, ValueError),
+            ('upsample_ratio', 4, ValueError),  # 8 != 4 * 4
+            ('featmap_stride', 16, ValueError),
+            ('map_stride', '4', TypeError),
+            ('norm_cfg', 'BN', TypeError),
+            ('loss_binary', 5, TypeError),
+            ('loss_pi', None, TypeError),
+            ('loss_ms', 'MumfordShahLoss', TypeError),
+            ('loss_quant', 0.5, TypeError),
+            ('discretizer', 'MeanShiftDiscretizer', TypeError),
+            ('verify_head', None, TypeError),
+            ('train_cfg', 5, TypeError),
+            ('test_cfg', [], TypeError),
+            ('init_cfg', 'Xavier', TypeError),
+        ]),
+    'DVISVerifyHead':
+    dict(
+        build=dict(
+            num_classes=2,
+            in_channels=16,
+            extractor_channels=16,
+            conv_channels=(16, 16),
+            fc_channels=32,
+            head_fc_channels=16,
+            roi_size=4),
+        bad=[
+            ('num_classes', 0, ValueError),
+            ('in_channels', '16', TypeError),
+            ('roi_size', 5, ValueError),
+            ('roi_size', 4.0, TypeError),
+            ('featmap_stride', 0, ValueError),
+            ('map_stride', None, TypeError),
+            ('extractor_channels', 0, ValueError),
+            ('conv_channels', [], ValueError),
+            ('conv_channels', 16, TypeError),
+            ('conv_channels', (16, 0), ValueError),
+            ('fc_channels', -1, ValueError),
+            ('head_fc_channels', 1.5, TypeError),
+            ('mask_input', 'hard', ValueError),
+            ('pi_margin', 0, ValueError),
+            ('pi_margin', 'one', TypeError),
+            ('loss_cls', 'CrossEntropyLoss', TypeError),
+            ('loss_iou', None, TypeError),
+            ('init_cfg', 5, TypeError),
+        ]),
     'UbernetEdgeHead':
     dict(
         build=dict(in_channels=8, channels=4, num_classes=2),
@@ -94,6 +231,81 @@ BAD_INPUTS = {
             ('loss_edge',
              [dict(type='EdgeAgreementLoss'),
               dict(type='EdgeAgreementLoss')], ValueError),
+        ]),
+    # --------------------------------------------------------- detectors
+    'DVIS':
+    dict(
+        build=dict(
+            _scope_='mmdet',  # as default_scope='mmdet' in its configs
+            data_preprocessor=dict(
+                type='DetDataPreprocessor', pad_size_divisor=32),
+            backbone=dict(
+                type='ResNet',
+                depth=18,
+                base_channels=8,
+                stem_channels=8,
+                out_indices=(0, 1, 2, 3)),
+            neck=dict(
+                type='FPN',
+                in_channels=[8, 16, 32, 64],
+                out_channels=16,
+                start_level=1,
+                num_outs=3),
+            mask_head=dict(
+                type='DVISHead',
+                num_classes=2,
+                in_channels=16,
+                feat_channels=16,
+                loss_pi=dict(
+                    type='PermutationInvariantLoss',
+                    window=17,
+                    dense_radius=4,
+                    dilation=4),
+                verify_head=dict(
+                    type='DVISVerifyHead',
+                    extractor_channels=16,
+                    conv_channels=(16, 16),
+                    fc_channels=32,
+                    head_fc_channels=16,
+                    roi_size=4))),
+        bad=[
+            ('backbone', 'ResNet', TypeError),
+            ('neck', 5, TypeError),
+            ('bbox_head', dict(type='SOLOHead'), ValueError),
+            ('mask_head', None, ValueError),
+            ('mask_head', 'DVISHead', TypeError),
+            ('train_cfg', 5, TypeError),
+            ('test_cfg', 'fast', TypeError),
+            ('data_preprocessor', 5, TypeError),
+            ('data_preprocessor.pad_size_divisor', 12, ValueError),
+            ('init_cfg', 'Xavier', TypeError),
+        ]),
+    # ----------------------------------------------------------- task utils
+    'MeanShiftDiscretizer':
+    dict(
+        build=dict(),
+        bad=[
+            ('bandwidths', (0.4, 0.0), ValueError),
+            ('bandwidths', 0.4, TypeError),
+            ('bandwidths', (), ValueError),
+            ('bandwidths', ('0.4', ), TypeError),
+            ('spatial_radii', (7, ), ValueError),
+            ('spatial_radii', (7, 0), ValueError),
+            ('spatial_radii', (7, 1.5), TypeError),
+            ('num_iters', 0, ValueError),
+            ('num_iters', 'four', TypeError),
+            ('num_keep', (40, 0), ValueError),
+            ('num_keep', 40, TypeError),
+            ('size_thr', (5, -1), ValueError),
+            ('bg_thr', -0.3, ValueError),
+            ('bg_thr', 'x', TypeError),
+            ('merge_unions', 1, TypeError),
+            ('split_components', 'yes', ValueError),
+            ('a2p_ratio_thr', -1, ValueError),
+            ('a2p_perimeter_thr', 1.5, TypeError),
+            ('border', 'zero', ValueError),
+            ('attenuate', 'no', TypeError),
+            ('dedup', None, TypeError),
         ]),
     # -------------------------------------------------------- transforms
     'GenerateSemanticEdge':
@@ -167,6 +379,8 @@ BAD_INPUTS = {
             ('start_factor', 'x', TypeError),
         ]),
     'RandomStateHook':
+    dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
+    'InstanceMaskCheckHook':
     dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
     # ----------------------------------------------------------- metrics
     'BoundaryMetric':

@@ -100,3 +100,39 @@ def check_choice(value: Any, choices: Collection, name: str,
         raise ValueError(f'{owner}: unknown `{name}` {value!r}; choose from '
                          f'{list(choices)}')
     return value
+
+
+def check_dict(value: Any,
+               name: str,
+               owner: str,
+               optional: bool = False,
+               list_ok: bool = False) -> Any:
+    """``value`` if it is a dict (a config), or a list of dicts if
+    ``list_ok`` (like ``init_cfg``); None allowed if ``optional``."""
+    if value is None and optional:
+        return None
+    if isinstance(value, dict):
+        return value
+    if list_ok and isinstance(value, list) and all(
+            isinstance(v, dict) for v in value):
+        return value
+    expected = 'a dict' + (' or a list of dicts' if list_ok else '')
+    _fail_type(owner, name, expected + (' or None' if optional else ''), value)
+
+
+def check_sequence(value: Any,
+                   name: str,
+                   owner: str,
+                   length: Optional[int] = None,
+                   min_length: int = 0) -> list:
+    """``value`` as a list if it is a list or tuple of ``length`` items (at
+    least ``min_length``); callers check the items, e.g. with
+    :func:`check_number` naming each ``f'{name}[{i}]'``."""
+    if not isinstance(value, (list, tuple)):
+        _fail_type(owner, name, 'a list or tuple', value)
+    if (length is not None
+            and len(value) != length) or len(value) < min_length:
+        want = length if length is not None else f'at least {min_length}'
+        raise ValueError(f'{owner}: `{name}` needs {want} entries, got '
+                         f'{tuple(value)}')
+    return list(value)

@@ -31,6 +31,10 @@ class InstanceMaskCheckHook(Hook):
 
     priority = 'VERY_HIGH'
 
+    def __init__(self) -> None:
+        # explicit, so that an unknown config key fails naming itself
+        super().__init__()
+
     def before_train(self, runner) -> None:
         for ds in _datasets(runner.train_dataloader.dataset):
             transforms = getattr(

@@ -7,6 +7,7 @@ from mmdet.models.detectors.single_stage_instance_seg import \
     SingleStageInstanceSegmentor
 
 from mmboundary.registry import MMDET_MODELS
+from mmboundary.utils.validation import check_dict
 
 
 @MMDET_MODELS.register_module()
@@ -31,19 +32,29 @@ class DVIS(SingleStageInstanceSegmentor):
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
+        check_dict(backbone, 'backbone', 'DVIS')
+        optional = dict(
+            neck=neck,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor)
+        for key, val in optional.items():
+            check_dict(val, key, 'DVIS', optional=True)
+        check_dict(init_cfg, 'init_cfg', 'DVIS', optional=True, list_ok=True)
         if bbox_head is not None:
             raise ValueError('DVIS: bbox_head must be None; candidates come '
                              'from the mean-shift discretiser of mask_head.')
         if not mask_head:
             raise ValueError("DVIS: give mask_head=dict(type='DVISHead', "
                              '...).')
+        check_dict(mask_head, 'mask_head', 'DVIS')
         divisor = (data_preprocessor or {}).get('pad_size_divisor', 1)
         fstride = mask_head.get('featmap_stride', 8)
         if divisor % fstride:
             raise ValueError(
-                f'DVIS: data_preprocessor.pad_size_divisor={divisor} is not '
-                f'a multiple of the map branch stride {fstride}, so the map '
-                'stride would not divide the padded image; set '
+                f"DVIS: data_preprocessor['pad_size_divisor']={divisor} is "
+                f'not a multiple of the map branch stride {fstride}, so the '
+                'map stride would not divide the padded image; set '
                 'pad_size_divisor=32.')
         super().__init__(
             backbone=backbone,

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from mmboundary.models.utils.mean_shift import extend_boxes
 from mmboundary.registry import MMDET_MODELS, MODELS
+from mmboundary.utils.validation import check_dict, check_int
 
 _DEFAULT_TRAIN_CFG = dict(
     pos_iou_thr=0.2,
@@ -92,6 +93,37 @@ class DVISHead(BaseMaskHead):
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = dict(
                      type='Xavier', distribution='uniform', layer='Conv2d')):
+        name = 'DVISHead'
+        at_least_one = dict(
+            num_classes=num_classes,
+            in_channels=in_channels,
+            feat_channels=feat_channels,
+            upsample_ratio=upsample_ratio,
+            featmap_stride=featmap_stride,
+            map_stride=map_stride)
+        at_least_zero = dict(
+            in_index=in_index,
+            num_convs=num_convs,
+            num_convs_after_upsample=num_convs_after_upsample)
+        for low, group in ((1, at_least_one), (0, at_least_zero)):
+            for key, val in group.items():
+                check_int(val, key, name, low=low)
+        required = dict(
+            loss_binary=loss_binary,
+            loss_pi=loss_pi,
+            discretizer=discretizer,
+            verify_head=verify_head)
+        optional = dict(
+            norm_cfg=norm_cfg,
+            loss_ms=loss_ms,
+            loss_quant=loss_quant,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg)
+        for key, val in required.items():
+            check_dict(val, key, name)
+        for key, val in optional.items():
+            check_dict(val, key, name, optional=True)
+        check_dict(init_cfg, 'init_cfg', name, optional=True, list_ok=True)
         super().__init__(init_cfg=init_cfg)
         if featmap_stride != map_stride * upsample_ratio:
             raise ValueError(

@@ -17,6 +17,8 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmboundary.registry import MMDET_MODELS
+from mmboundary.utils.validation import (check_dict, check_int, check_number,
+                                         check_sequence)
 
 _MASK_INPUTS = ('soft', 'binary')
 
@@ -66,6 +68,25 @@ class DVISVerifyHead(BaseModule):
                      type='Xavier',
                      distribution='uniform',
                      layer=['Conv2d', 'Linear'])):
+        name = 'DVISVerifyHead'
+        positive = dict(
+            num_classes=num_classes,
+            in_channels=in_channels,
+            roi_size=roi_size,
+            featmap_stride=featmap_stride,
+            map_stride=map_stride,
+            extractor_channels=extractor_channels,
+            fc_channels=fc_channels,
+            head_fc_channels=head_fc_channels)
+        for key, val in positive.items():
+            check_int(val, key, name, low=1)
+        check_sequence(conv_channels, 'conv_channels', name)
+        for i, ch in enumerate(conv_channels):
+            check_int(ch, f'conv_channels[{i}]', name, low=1)
+        check_number(pi_margin, 'pi_margin', name, low=0, low_open=True)
+        check_dict(loss_cls, 'loss_cls', name)
+        check_dict(loss_iou, 'loss_iou', name)
+        check_dict(init_cfg, 'init_cfg', name, optional=True, list_ok=True)
         super().__init__(init_cfg=init_cfg)
         if mask_input not in _MASK_INPUTS:
             raise ValueError(f'DVISVerifyHead: mask_input={mask_input!r} is '

@@ -22,6 +22,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmboundary.registry import MODELS
+from mmboundary.utils.validation import (check_bool, check_choice, check_int,
+                                         check_number, check_sequence,
+                                         check_str)
 
 _PAIR_MODES = ('fg_fg', 'any_fg', 'all')
 _BORDERS = ('valid', 'replicate')
@@ -329,7 +332,10 @@ def permutation_invariant_loss(
 
 
 def _check_common(name, loss_weight, loss_name, reduction, reductions):
-    if not str(loss_name).startswith('loss_'):
+    check_str(loss_name, 'loss_name', name)
+    check_choice(reduction, reductions, 'reduction', name)
+    check_number(loss_weight, 'loss_weight', name, low=0)
+    if not loss_name.startswith('loss_'):
         raise ValueError(f'{name}: loss_name={loss_name!r} must start with '
                          '"loss_" so that mmengine sums it into the loss.')
     if reduction not in reductions:
@@ -373,8 +379,21 @@ class DVISBinaryLoss(nn.Module):
                  loss_weight: float = 10.0,
                  loss_name: str = 'loss_binary'):
         super().__init__()
-        _check_common('DVISBinaryLoss', loss_weight, loss_name, reduction,
-                      ('mean', 'sum'))
+        name = 'DVISBinaryLoss'
+        _check_common(name, loss_weight, loss_name, reduction, ('mean', 'sum'))
+        check_number(margin, 'margin', name)
+        check_number(theta, 'theta', name)
+        weight_clip = check_sequence(weight_clip, 'weight_clip', name, 2)
+        for i, v in enumerate(weight_clip):
+            check_number(v, f'weight_clip[{i}]', name, low=0)
+        if weight_clip[0] > weight_clip[1]:
+            raise ValueError(f'{name}: weight_clip={tuple(weight_clip)} must '
+                             'be (low, high) with low <= high, e.g. (1, 10).')
+        if class_weight is not None:
+            class_weight = check_sequence(
+                class_weight, 'class_weight', name, min_length=1)
+            for i, v in enumerate(class_weight):
+                check_number(v, f'class_weight[{i}]', name, low=0)
         if margin <= 0:
             raise ValueError(f'DVISBinaryLoss: margin={margin} must be > 0 '
                              '(the paper uses m1 = 2).')
@@ -512,8 +531,22 @@ class PermutationInvariantLoss(nn.Module):
                  loss_weight: float = 0.2,
                  loss_name: str = 'loss_pi'):
         super().__init__()
-        _check_common('PermutationInvariantLoss', loss_weight, loss_name,
-                      reduction, ('mean', 'sum'))
+        name = 'PermutationInvariantLoss'
+        _check_common(name, loss_weight, loss_name, reduction, ('mean', 'sum'))
+        if isinstance(window, (list, tuple)):
+            check_sequence(window, 'window', name, 2)
+            for i, v in enumerate(window):
+                check_int(v, f'window[{i}]', name)
+            window = tuple(int(v) for v in window)
+        else:
+            window = check_int(window, 'window', name)
+        check_int(dense_radius, 'dense_radius', name)
+        check_int(dilation, 'dilation', name)
+        check_bool(dense_axes, 'dense_axes', name)
+        check_number(margin, 'margin', name)
+        check_number(theta, 'theta', name)
+        check_number(pos_weight, 'pos_weight', name, low=0)
+        check_number(max_diff, 'max_diff', name, optional=True)
         if pair_mode not in _PAIR_MODES:
             raise ValueError(
                 f'PermutationInvariantLoss: pair_mode={pair_mode!r} is not '

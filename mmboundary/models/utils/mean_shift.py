@@ -17,6 +17,9 @@ from mmengine.registry import TASK_UTILS
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmboundary.utils.validation import (check_bool, check_int, check_number,
+                                         check_sequence)
+
 _BORDERS = ('valid', 'replicate')
 
 
@@ -198,25 +201,34 @@ class MeanShiftDiscretizer:
                  border: str = 'valid',
                  attenuate: bool = True,
                  dedup: bool = True):
+        name = 'MeanShiftDiscretizer'
+        bandwidths = check_sequence(
+            bandwidths, 'bandwidths', name, min_length=1)
         n = len(bandwidths)
-        for b in bandwidths:
+        for i, b in enumerate(bandwidths):
+            check_number(b, f'bandwidths[{i}]', name)
             if not b > 0:
                 raise ValueError(
                     f'MeanShiftDiscretizer: bandwidth {b} in bandwidths='
                     f'{tuple(bandwidths)} must be > 0; the paper uses '
                     '(0.4, 0.9).')
-        for key, val in (('spatial_radii', spatial_radii),
-                         ('num_keep', num_keep), ('size_thr', size_thr)):
+        per_bandwidth = [('spatial_radii', spatial_radii, 1),
+                         ('num_keep', num_keep, 1), ('size_thr', size_thr, 0)]
+        for key, val, low in per_bandwidth:
+            check_sequence(val, key, name)
             if len(val) != n:
                 raise ValueError(
                     f'MeanShiftDiscretizer: {key}={tuple(val)} needs one '
                     f'entry per bandwidth ({n}: {tuple(bandwidths)}).')
-        if any(int(s) < 1 for s in spatial_radii):
-            raise ValueError(f'MeanShiftDiscretizer: spatial_radii='
-                             f'{tuple(spatial_radii)} must be >= 1.')
-        if num_iters < 1:
-            raise ValueError(
-                f'MeanShiftDiscretizer: num_iters={num_iters} must be >= 1.')
+            for i, v in enumerate(val):
+                check_int(v, f'{key}[{i}]', name, low=low)
+        check_int(num_iters, 'num_iters', name, low=1)
+        check_number(bg_thr, 'bg_thr', name, low=0)
+        check_bool(merge_unions, 'merge_unions', name)
+        check_number(a2p_ratio_thr, 'a2p_ratio_thr', name, low=0)
+        check_int(a2p_perimeter_thr, 'a2p_perimeter_thr', name, low=0)
+        check_bool(attenuate, 'attenuate', name)
+        check_bool(dedup, 'dedup', name)
         if split_components not in (False, True, 'both'):
             raise ValueError(
                 f'MeanShiftDiscretizer: split_components='

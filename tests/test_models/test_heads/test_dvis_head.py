@@ -323,7 +323,7 @@ def test_bad_inputs():
     cfg = model_cfg()
     cfg['data_preprocessor']['pad_size_divisor'] = 4
     init_default_scope('mmdet')
-    with pytest.raises(ValueError, match='pad_size_divisor=4'):
+    with pytest.raises(ValueError, match=r"\['pad_size_divisor'\]=4"):
         MMDET_MODELS.build(cfg)
     cfg = model_cfg()
     cfg['bbox_head'] = dict(type='SOLOHead')
