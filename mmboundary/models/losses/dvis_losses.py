@@ -155,7 +155,7 @@ class _PairViews:
                  ids: Tensor,
                  offsets: Tensor,
                  border: str,
-                 chunk_elems: int = 2**20):
+                 chunk_elems: int = 2**18):
         self.border = border
         self.offsets = [(int(a), int(b)) for a, b in offsets.tolist()]
         B, H, W = pred.shape

@@ -41,10 +41,14 @@ def mean_shift_kernel(d: Tensor,
         Tensor: same shape as ``d``.
     """
     sigma = bandwidth / 3.0
-    phi = torch.exp(-d * d / (2 * sigma * sigma)) / (
-        sigma * math.sqrt(2 * math.pi))
+    # in place on one fresh tensor (the discretiser calls this once per
+    # neighbour offset and iteration)
+    norm = sigma * math.sqrt(2 * math.pi)
+    phi = (d * d).div_(-2 * sigma * sigma).exp_().div_(norm)
     if attenuate:
-        phi = torch.where(phi < bandwidth, 0.1 * phi, phi)
+        phi.mul_(
+            torch.where(phi < bandwidth, phi.new_tensor(0.1),
+                        phi.new_tensor(1.0)))
     return phi
 
 
@@ -62,6 +66,8 @@ def blurring_mean_shift(x: Tensor,
     :func:`mean_shift_kernel`), all pixels at once. With ``border='valid'``
     neighbours outside the map or invalid are left out; with
     ``'replicate'`` they are clamped into the map (official code).
+    With ``'valid'`` each unordered pixel pair is weighted once (the range
+    kernel is symmetric) and credited to both pixels.
 
     Args:
         x (Tensor): (B, 1, H, W) map, >= 0.
@@ -87,22 +93,30 @@ def blurring_mean_shift(x: Tensor,
         valid = torch.ones_like(x, dtype=torch.bool)
     vf = valid.to(x.dtype)
     x = x * vf
+    mode = 'replicate' if border == 'replicate' else 'constant'
+    vp = torch.nn.functional.pad(vf, (s, s, s, s), mode=mode)
+    # 'valid': the kernel is symmetric, k(x_p - x_q) = k(x_q - x_p), so each
+    # unordered pair {p, p + d} is weighted once and credited to both ends
+    # (half the offsets); 'replicate' clamps partners, so all offsets
+    offsets = [(dy, dx) for dy in range(-s, s + 1) for dx in range(-s, s + 1)
+               if border == 'replicate' or dy > 0 or (dy == 0 and dx >= 0)]
     for _ in range(num_iters):
-        if border == 'replicate':
-            xp = torch.nn.functional.pad(x, (s, s, s, s), mode='replicate')
-            vp = torch.nn.functional.pad(vf, (s, s, s, s), mode='replicate')
-        else:
-            xp = torch.nn.functional.pad(x, (s, s, s, s))
-            vp = torch.nn.functional.pad(vf, (s, s, s, s))
-        num = torch.zeros_like(x)
-        den = torch.zeros_like(x)
-        for dy in range(2 * s + 1):
-            for dx in range(2 * s + 1):
-                xq = xp[..., dy:dy + H, dx:dx + W]
-                w = mean_shift_kernel(x - xq, bandwidth, attenuate)
-                w = w * vp[..., dy:dy + H, dx:dx + W]
-                num.addcmul_(w, xq)
-                den.add_(w)
+        xp = torch.nn.functional.pad(x, (s, s, s, s), mode=mode)
+        num = torch.zeros_like(xp)  # padded: partners' credits land inside
+        den = torch.zeros_like(xp)
+        centre = (..., slice(s, s + H), slice(s, s + W))
+        for dy, dx in offsets:
+            part = (..., slice(s + dy, s + dy + H), slice(s + dx, s + dx + W))
+            xq = xp[part]
+            w = mean_shift_kernel(x - xq, bandwidth, attenuate)
+            wq = w * vp[part]
+            num[centre].addcmul_(wq, xq)
+            den[centre].add_(wq)
+            if border != 'replicate' and (dy, dx) != (0, 0):
+                w.mul_(vf)
+                num[part].addcmul_(w, x)
+                den[part].add_(w)
+        num, den = num[centre], den[centre]
         x = torch.where(den > 0, num / den.clamp(min=1e-30),
                         torch.zeros_like(x)) * vf
     return x
