@@ -1,15 +1,22 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
-"""tools/misc/run_main_job.py: config preparation, trivial baseline, table.
+"""tools/misc/run_main_job.py: row declarations, protocol checks, shared
+start cache, statistics, tables, figures and the README results block.
 
-The full job (training for minutes) is ``make demo``; here only its parts.
+The full job (training for minutes) is ``make demo``; here only its parts,
+on hand-made numbers and a 4-image dataset.
 """
+import copy
 import glob
 import importlib.util
+import json
+import math
+import os
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 
 from mmboundary.testing._utils import REPO_ROOT
@@ -27,58 +34,12 @@ def _load_job():
 
 
 job = _load_job()
+START = '/starts/segmentor.pth'
 
 
-def test_rows_point_at_existing_configs():
-    assert len(job.ROWS) >= 1
-    names = [name for name, _ in job.ROWS]
-    assert len(set(names)) == len(names)
-    for _, config in job.ROWS:
-        assert osp.isfile(osp.join(REPO_ROOT, config)), config
-
-
-def test_prepare_config_applies_the_shared_budget(tmp_path):
-    src = job.ROWS[0][1]
-    dst = str(tmp_path / 'cfg.py')
-    iters = job.prepare_config(src, dst, 30, '/data/cs', 7)
-    assert iters == 30
-    cfg = Config.fromfile(dst)
-    original = Config.fromfile(osp.join(REPO_ROOT, src))
-    scale = 30 / original.train_cfg.max_iters
-    assert cfg.train_cfg.max_iters == 30
-    assert cfg.train_cfg.val_interval == 30
-    assert cfg.default_hooks.checkpoint.interval == 30
-    for new, old in zip(cfg.param_scheduler, original.param_scheduler):
-        assert new['end'] == int(round(old['end'] * scale))
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert cfg[loader].dataset.data_root == '/data/cs/'
-    assert cfg.randomness.seed == 7
-    assert cfg.test_evaluator[-1]['type'] == 'BoundaryMetric'
-    assert 'mmboundary' in cfg.custom_imports.imports
-    # no budget given: the config's own
-    assert job.prepare_config(src, dst, None, '/data/cs', 0) == \
-        original.train_cfg.max_iters
-
-
-def test_prepare_config_adds_boundary_metric_once(tmp_path):
-    base = osp.join(REPO_ROOT, job.ROWS[0][1])
-    dst = str(tmp_path / 'cfg.py')
-    # the row's config already has BoundaryMetric: not added twice
-    job.prepare_config(base, dst, 30, '/data/cs', 0)
-    types = [e['type'] for e in Config.fromfile(dst).test_evaluator]
-    assert types.count('BoundaryMetric') == 1
-    # a row without it gets one that reports every table column
-    src = tmp_path / 'no_boundary.py'
-    src.write_text(f'_base_ = {base!r}\n'
-                   "test_evaluator = [dict(type='IoUMetric')]\n")
-    job.prepare_config(str(src), dst, 30, '/data/cs', 0)
-    evaluator = Config.fromfile(dst).test_evaluator
-    assert [e['type'] for e in evaluator] == ['IoUMetric', 'BoundaryMetric']
-    assert 1 in evaluator[1]['trimap_widths']
-
-
-def test_trivial_baseline_is_the_majority_class_miou(tmp_path):
-    root = str(tmp_path / 'cs')
+@pytest.fixture(scope='module')
+def tiny_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('main_job') / 'cs')
     _load_tool('generate_synthetic_cityscapes').generate(
         root,
         seed=2,
@@ -88,19 +49,503 @@ def test_trivial_baseline_is_the_majority_class_miou(tmp_path):
         width=256,
         verbose=False)
     _load_tool('cityscapes').convert(root, verbose=False)
-    assert job.data_ready(root)
+    return root
 
-    def labels(split):
-        return [
-            cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in sorted(
-                glob.glob(
-                    osp.join(root, 'gtFine', split, '*',
-                             '*_labelTrainIds.png')))
+
+def _written():
+    return {r.name: job.load_config(r.config) for r in job.ROWS}
+
+
+def _fake_start():
+    base = job.task_rows('semantic')[0]
+    return dict(
+        checkpoint_path=START,
+        backbone=job.load_config(base.config).model.backbone.to_dict())
+
+
+def _resolved(seed=0, iters=None):
+    return {
+        r.name:
+        job.resolve_config(
+            job.load_config(r.config), r.task, (iters or {}).get(r.task),
+            '/data/cs', seed, _fake_start())
+        for r in job.ROWS
+    }
+
+
+# ------------------------------------------------------------ declarations
+def test_rows_are_declared_once_per_method():
+    names = [r.name for r in job.ROWS]
+    assert len(set(names)) == len(names)
+    assert [t for t in job.TASKS] == ['semantic', 'instance']
+    for task in job.TASKS:
+        rows = job.task_rows(task)
+        assert rows, task
+        assert rows[0].method_keys == ()  # the baseline
+        for row in rows[1:]:
+            assert row.method_keys
+            assert osp.isfile(osp.join(REPO_ROOT, row.readme))
+            claim, key = row.paper
+            assert key in [k for k, _, _ in job.TASKS[task]['metrics']]
+    for row in job.ROWS:
+        assert osp.isfile(osp.join(REPO_ROOT, row.config)), row.config
+    # today's methods; the others join as one Row each when they exist
+    assert names == [
+        'FCN (CE)', 'FCN + SEMEDA', 'Mask R-CNN', 'Mask R-CNN + Edge Agreement'
+    ]
+
+
+def test_row_configs_share_the_protocol_as_written_and_resolved():
+    written = _written()
+    job.check_rows(job.ROWS, written)
+    resolved = _resolved(seed=3, iters={'semantic': 40})
+    job.check_rows(job.ROWS, resolved)
+    for task in job.TASKS:
+        rows = job.task_rows(task)
+        ref = job.protocol_of(resolved[rows[0].name])
+        for row in rows[1:]:
+            assert job.protocol_of(resolved[row.name]) == ref
+            diff = job.config_differences(resolved[row.name],
+                                          resolved[rows[0].name])
+            assert diff and all(job._under(k, row.method_keys) for k in diff)
+    sem = resolved['FCN + SEMEDA']
+    base = resolved['FCN (CE)']
+    # only the method differs: SEMEDA adds its loss and its hook
+    diff = job.config_differences(sem, base)
+    assert diff[:2] == ['custom_hooks', 'model.decode_head.loss_decode']
+    assert all(
+        k.startswith('model.decode_head.loss_decode.') for k in diff[2:])
+    assert [d['type'] for d in sem.model.decode_head.loss_decode] == \
+        ['CrossEntropyLoss', 'SemedaLoss']
+    assert base.model.decode_head.loss_decode['type'] == 'CrossEntropyLoss'
+    for cfg in (sem, base):  # same budget, seed and start
+        assert cfg.train_cfg.max_iters == 40
+        assert cfg.randomness.seed == 3
+        assert cfg.load_from == START
+    ea = resolved['Mask R-CNN + Edge Agreement']
+    mrcnn = resolved['Mask R-CNN']
+    diff = job.config_differences(ea, mrcnn)
+    assert 'model.roi_head.mask_head.type' in diff
+    assert 'model.roi_head.mask_head.loss_edge.filters' in diff
+    assert all(k.startswith('model.roi_head.mask_head.') for k in diff)
+    for cfg in (ea, mrcnn):
+        assert cfg.train_cfg.max_iters == \
+            job.load_config(job.ROWS[2].config).train_cfg.max_iters
+        assert cfg.load_from is None
+        assert cfg.model.backbone.init_cfg == dict(
+            type='Pretrained', checkpoint=START, prefix='backbone.')
+        assert cfg.model.neck.in_channels == [16, 32, 64]
+
+
+def _mutated(path, value):
+    cfgs = _written()
+    cfg = copy.deepcopy(cfgs['FCN + SEMEDA'])
+    node = cfg
+    keys = path.split('.')
+    for k in keys[:-1]:
+        node = node[int(k)] if isinstance(node, list) else node[k]
+    node[keys[-1]] = value
+    cfgs['FCN + SEMEDA'] = cfg
+    return cfgs
+
+
+@pytest.mark.parametrize('path, value, what', [
+    ('train_cfg.max_iters', 301, 'budget'),
+    ('train_dataloader.batch_size', 2, 'batch'),
+    ('train_dataloader.dataset.data_root', 'data/other/', 'data'),
+    ('test_dataloader.dataset.data_prefix.img_path', 'x', 'data'),
+    ('train_dataloader.dataset.pipeline.3.crop_size', (128, 128), 'crop'),
+    ('randomness.seed', 5, 'seed'),
+    ('load_from', 'other.pth', 'start'),
+    ('model.backbone.base_channels', 32, 'start'),
+])
+def test_a_row_off_its_tables_protocol_is_refused(path, value, what):
+    with pytest.raises(ValueError) as e:
+        job.check_rows(job.ROWS, _mutated(path, value))
+    msg = str(e.value)
+    assert "row 'FCN + SEMEDA'" in msg and f'its {what} differs' in msg
+    assert 'semeda_r18-tiny' in msg and "baseline 'FCN (CE)'" in msg
+
+
+def test_a_difference_outside_the_method_keys_is_refused():
+    with pytest.raises(
+            ValueError,
+            match=r"at \['optim_wrapper.optimizer.lr'"
+            r"\], outside its method_keys"):
+        job.check_rows(job.ROWS, _mutated('optim_wrapper.optimizer.lr', 0.1))
+    rows = list(job.ROWS)
+    rows[1] = rows[1]._replace(
+        method_keys=('model.decode_head.loss_decode', 'custom_hooks',
+                     'model.neck'))
+    with pytest.raises(
+            ValueError, match=r"method_keys \['model.neck'\] do "
+            'not differ'):
+        job.check_rows(rows, _written())
+    rows[1] = rows[1]._replace(method_keys=())
+    with pytest.raises(ValueError, match='declare method_keys'):
+        job.check_rows(rows, _written())
+    rows = list(job.ROWS)
+    rows[0] = rows[0]._replace(method_keys=('model', ))
+    with pytest.raises(
+            ValueError, match="'FCN \\(CE\\)' is the semantic "
+            'baseline'):
+        job.check_rows(rows, _written())
+    rows = list(job.ROWS) + [job.ROWS[1]]
+    with pytest.raises(
+            ValueError, match=r"\['FCN \+ SEMEDA'\] are declared "
+            'twice'):
+        job.check_rows(rows, _written())
+    rows = [job.ROWS[0]._replace(task='panoptic')]
+    with pytest.raises(ValueError, match="unknown task 'panoptic'"):
+        job.check_rows(rows, _written())
+
+
+def test_resolve_config_applies_the_shared_budget():
+    src = job.ROWS[0].config
+    original = job.load_config(src)
+    cfg = job.resolve_config(
+        job.load_config(src), 'semantic', 30, '/data/cs', 7, _fake_start())
+    scale = 30 / original.train_cfg.max_iters
+    assert cfg.train_cfg.max_iters == 30
+    assert cfg.default_hooks.checkpoint.interval == 30
+    for new, old in zip(cfg.param_scheduler, original.param_scheduler):
+        assert new['end'] == int(round(old['end'] * scale))
+        assert new['begin'] == int(round(old['begin'] * scale))
+    for loader in ('train_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.data_root == '/data/cs/'
+    assert cfg.val_dataloader is None and cfg.val_cfg is None
+    assert cfg.randomness.seed == 7
+    assert [e['type'] for e in cfg.test_evaluator].count('BoundaryMetric') == 1
+    assert cfg.load_from == START
+    # no budget given: the config's own; no start: from scratch
+    cfg = job.resolve_config(
+        job.load_config(src), 'semantic', None, '/data/cs', 0, None)
+    assert cfg.train_cfg.max_iters == original.train_cfg.max_iters
+    assert cfg.get('load_from') is None
+    # instance: the evaluator's annotations follow the data root, the
+    # MultiStepLR milestones the budget
+    src = job.ROWS[2].config
+    original = job.load_config(src)
+    cfg = job.resolve_config(
+        job.load_config(src), 'instance', 60, '/data/cs', 0, None)
+    assert cfg.test_evaluator.ann_file == \
+        '/data/cs/annotations/instancesonly_filtered_gtFine_val.json'
+    milestones = [s for s in original.param_scheduler
+                  if 'milestones' in s][0]['milestones']
+    assert [
+        s for s in cfg.param_scheduler if 'milestones' in s
+    ][0]['milestones'] == [int(round(m * 60 / 120)) for m in milestones]
+
+
+def test_semantic_row_without_boundary_metric_gets_one(tmp_path):
+    base = osp.join(REPO_ROOT, job.ROWS[0].config)
+    src = tmp_path / 'no_boundary.py'
+    src.write_text(f'_base_ = {base!r}\n'
+                   "test_evaluator = [dict(type='IoUMetric')]\n")
+    cfg = job.resolve_config(
+        job.load_config(str(src)), 'semantic', 30, '/d', 0, None)
+    assert [e['type'] for e in cfg.test_evaluator] == \
+        ['IoUMetric', 'BoundaryMetric']
+    assert 1 in cfg.test_evaluator[1]['trimap_widths']
+
+
+def test_instance_backbone_takes_the_segmentors_weights(tmp_path):
+    """The mapping is exact: every backbone.* weight of the segmentor lands
+    in the instance backbone, and the FPN gets its output channels."""
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmseg.registry import MODELS as SEG_MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    import mmdet.models  # noqa: F401
+    seg_cfg = job.load_config(job.ROWS[0].config).model.backbone.to_dict()
+    seg = SEG_MODELS.build(seg_cfg)
+    torch.manual_seed(0)
+    for p in seg.parameters():
+        p.data.normal_()
+    ckpt = str(tmp_path / 'seg.pth')
+    torch.save(
+        dict(state_dict={
+            'backbone.' + k: v
+            for k, v in seg.state_dict().items()
+        }), ckpt)
+    cfg, channels = job.instance_backbone(seg_cfg, ckpt)
+    det = DET_MODELS.build(cfg)
+    det.init_weights()
+    det_state = det.state_dict()
+    assert set(det_state) == set(seg.state_dict())
+    for k, v in seg.state_dict().items():
+        assert torch.equal(det_state[k], v), k
+    det.eval()
+    outs = det(torch.zeros(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == channels == [16, 32, 64]
+    assert [o.shape[-1] for o in outs] == [16, 8, 4]  # strides 4, 8, 16
+    with pytest.raises(ValueError, match="'MixVisionTransformer' has no"):
+        job.instance_backbone(dict(type='MixVisionTransformer'), ckpt)
+
+
+# ----------------------------------------------------------- arguments
+def test_arguments():
+    args = job.parse_args([])
+    assert args.seeds == [0] and args.rows is None
+    assert args.iters == dict(semantic=200, instance=200)
+    args = job.parse_args(['--seeds', '0', '1', '2', '--iters', 'semantic=9'])
+    assert args.seeds == [0, 1, 2]
+    assert args.iters == dict(semantic=9, instance=200)
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--seeds', '0', '1', '0'], 'a seed is given twice'),
+    (['--seeds', '0', '--seeds', '1'], '--seeds given twice'),
+    (['--rows', 'FCN (CE)', '--rows', 'x'], '--rows given twice'),
+    (['--iters', 'semantic'], "expected TASK=N with TASK one of"),
+    (['--iters', 'panoptic=3'], "expected TASK=N"),
+    (['--iters', 'semantic=0'], 'N must be a positive integer'),
+    (['--iters', 'semantic=3', 'semantic=4'], "task 'semantic' given twice"),
+])
+def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        job.parse_args(argv)
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_row_selection():
+    names = [r.name for r in job.select_rows(['FCN + SEMEDA'])]
+    assert names == ['FCN (CE)', 'FCN + SEMEDA']  # baseline added
+    names = [r.name for r in job.select_rows(['instance'])]
+    assert names == ['Mask R-CNN', 'Mask R-CNN + Edge Agreement']
+    assert job.select_rows(None) == job.ROWS
+    with pytest.raises(ValueError, match=r"unknown row \['InverseForm'\]"):
+        job.select_rows(['FCN (CE)', 'InverseForm'])
+    with pytest.raises(SystemExit, match='unknown row'):
+        job.main(['--rows', 'BoxInst'])
+
+
+# --------------------------------------------------------------- statistics
+def test_t_distribution_matches_scipy():
+    stats = pytest.importorskip('scipy.stats')
+    for df in (1, 2, 3, 4, 5, 6, 9, 10, 29, 30, 101):
+        for t in (-7.5, -2.0, -0.3, 0.0, 0.4, 1.0, 2.776, 12.7):
+            assert job.t_cdf(t, df) == pytest.approx(
+                stats.t.cdf(t, df), abs=1e-12)
+        for p in (0.6, 0.9, 0.975, 0.995, 0.025):
+            assert job.t_quantile(p, df) == pytest.approx(
+                stats.t.ppf(p, df), rel=1e-9)
+    with pytest.raises(ValueError, match='df must be a positive integer'):
+        job.t_cdf(1.0, 0)
+    with pytest.raises(ValueError, match=r'p must be in \(0, 1\)'):
+        job.t_quantile(1.0, 3)
+
+
+def test_mean_and_sample_std_on_hand_values():
+    assert job.mean_std([1.0, 2.0, 3.0, 4.0]) == dict(
+        mean=2.5, std=pytest.approx(math.sqrt(5 / 3)), n=4)
+    assert job.mean_std([7.0]) == dict(mean=7.0, std=None, n=1)
+    with pytest.raises(ValueError, match='no values'):
+        job.mean_std([])
+
+
+def test_paired_difference_on_hand_values():
+    stats = pytest.importorskip('scipy.stats')
+    # diffs 1, 2.5, 2: mean 11/6, sample var (25+16+1)/36/2 = 7/12
+    d = job.paired_difference([31.0, 33.0, 32.0], [30.0, 30.5, 30.0])
+    assert d['mean'] == pytest.approx(11 / 6)
+    assert d['std'] == pytest.approx(math.sqrt(7 / 12))
+    half = 4.302652729911275 * math.sqrt(7 / 12) / math.sqrt(3)
+    assert (d['low'], d['high']) == (pytest.approx(11 / 6 - half),
+                                     pytest.approx(11 / 6 + half))
+    lo, hi = stats.t.interval(
+        0.95, 2, loc=11 / 6, scale=math.sqrt(7 / 12) / math.sqrt(3))
+    assert (d['low'], d['high']) == (pytest.approx(lo), pytest.approx(hi))
+    assert d['low'] < 0 < d['high'] and d['verdict'] == 'within noise'
+    d = job.paired_difference([1.0, 1.2, 1.1], [0.0, 0.0, 0.0])
+    assert d['low'] > 0 and d['verdict'] == 'higher'
+    d = job.paired_difference([0.0, 0.0, 0.0, 0.0], [1.0, 1.2, 1.1, 1.0])
+    assert d['high'] < 0 and d['verdict'] == 'lower'
+    assert d['mean'] == pytest.approx(-1.075)
+    d = job.paired_difference([5.0], [3.0])
+    assert d == dict(
+        mean=2.0, std=None, n=1, low=None, high=None, verdict='one seed')
+    with pytest.raises(ValueError, match='pair them by seed'):
+        job.paired_difference([1.0, 2.0], [1.0])
+
+
+# ------------------------------------------------------------------ tables
+def _records(values, seeds=(0, 1, 2)):
+    """{row: [record per seed]} with mIoU and mBIoU from ``values``."""
+    return {
+        name: [
+            dict(
+                name=name,
+                seed=s,
+                iters=300,
+                train_s=10.0 * (i + 1),
+                test_s=5.0,
+                metrics=dict(mIoU=m, mBIoU=b, mBF=None))
+            for i, (s, m, b) in enumerate(zip(seeds, *vals))
         ]
+        for name, vals in values.items()
+    }
 
-    train = np.concatenate([lab.ravel() for lab in labels('train')])
+
+def test_tables_with_seeds():
+    rows = job.task_rows('semantic')
+    records = _records({
+        'FCN (CE)': ([30.0, 30.5, 30.0], [20.0, 21.0, 22.0]),
+        'FCN + SEMEDA': ([31.0, 33.0, 32.0], [21.0, 22.1, 23.05]),
+    })
+    entries = job.summarize_task('semantic', records, rows)
+    trivial = dict(
+        name='trivial: always class 0 (road)',
+        metrics=dict(mIoU=2.5, mBIoU=1.0))
+    assert job.format_table('semantic', entries, trivial).splitlines() == [
+        '| Method | iters | mIoU (%) | mBIoU (%) | train time (s) |',
+        '|---|---|---|---|---|',
+        '| trivial: always class 0 (road) | - | 2.50 | 1.00 | - |',
+        '| FCN (CE) (baseline) | 300 | 30.17 ± 0.29 | 21.00 ± 1.00 | 20 |',
+        '| FCN + SEMEDA | 300 | 32.00 ± 1.00 | 22.05 ± 1.03 | 20 |',
+        '',
+        'Mean ± sample standard deviation over 3 seeds (0, 1, 2).',
+    ]
+    text = job.format_differences('semantic', entries)
+    # mBIoU diffs 1.0, 1.1, 1.05: interval above 0
+    assert '| FCN + SEMEDA | +1.83 [-0.06, +3.73] within noise | ' \
+        '+1.05 [+0.93, +1.17] higher |' in text
+    assert ('FCN + SEMEDA vs FCN (CE) (paired over 3 seeds, 95 % t '
+            'interval): higher: mBIoU; within noise: mIoU.') in text
+    # seeds that do not pair are refused, not mixed
+    records['FCN + SEMEDA'][2]['seed'] = 5
+    with pytest.raises(ValueError, match='do not pair'):
+        job.summarize_task('semantic', records, rows)
+
+
+def test_tables_with_one_seed():
+    rows = job.task_rows('semantic')
+    records = _records(
+        {
+            'FCN (CE)': ([30.0], [20.0]),
+            'FCN + SEMEDA': ([29.0], [20.5])
+        },
+        seeds=(0, ))
+    entries = job.summarize_task('semantic', records, rows)
+    table = job.format_table('semantic', entries, dict(name='t', metrics={}))
+    assert table.splitlines()[3] == \
+        '| FCN (CE) (baseline) | 300 | 30.00 | 20.00 | 10 |'
+    text = job.format_differences('semantic', entries)
+    assert '| FCN + SEMEDA | -1.00 | +0.50 |' in text
+    assert 'one seed, so no interval' in text
+
+
+# ------------------------------------------------------------- start cache
+def _fake_train(calls):
+    """Stands in for tools/train.py: writes iter_N.pth into --work-dir."""
+
+    def run(cmd, log_file):
+        calls.append(cmd)
+        cfg = Config.fromfile(cmd[2])
+        work_dir = cmd[cmd.index('--work-dir') + 1]
+        torch.save(
+            dict(
+                state_dict={
+                    'backbone.w': torch.full((2, ), float(len(calls)))
+                },
+                optimizer={}),
+            osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth'))
+
+    return run
+
+
+def test_start_cache_reused_and_invalidated(tiny_root, tmp_path, monkeypatch,
+                                            capsys):
+    calls = []
+    monkeypatch.setattr(job, 'run', _fake_train(calls))
+    start_dir = str(tmp_path / 'start')
+    args = job.parse_args([
+        '--data-root', tiny_root, '--start-dir', start_dir, '--start-iters',
+        '7'
+    ])
+    base = job.task_rows('semantic')[0]
+    first = job.ensure_start(args, base)
+    assert len(calls) == 1 and first['status'].startswith('trained')
+    assert Config.fromfile(calls[0][2]).train_cfg.max_iters == 7
+    ckpt = first['checkpoint_path']
+    assert torch.load(ckpt)['state_dict']['backbone.w'].tolist() == [1, 1]
+    # same inputs: reused, nothing trained
+    again = job.ensure_start(args, base)
+    assert len(calls) == 1 and again['status'] == 'reused'
+    assert again['key'] == first['key']
+    # other settings (iterations): stale, retrained
+    args.start_iters = 8
+    job.ensure_start(args, base)
+    assert len(calls) == 2
+    assert 'stale: config changed' in capsys.readouterr().out
+    # other data: stale
+    label = sorted(
+        glob.glob(
+            osp.join(tiny_root, 'gtFine', 'train', '*',
+                     '*_labelTrainIds.png')))[0]
+    lab = cv2.imread(label, cv2.IMREAD_UNCHANGED)
+    lab[:4] = 0
+    cv2.imwrite(label, lab)
+    os.utime(label, (1, 1))
+    third = job.ensure_start(args, base)
+    assert len(calls) == 3
+    assert 'stale: data changed' in capsys.readouterr().out
+    assert third['key'] != first['key']
+    # a corrupted checkpoint: rebuilt, and the message names the file
+    with open(third['checkpoint_path'], 'r+b') as f:
+        f.seek(10)
+        f.write(b'garbage')
+    job.ensure_start(args, base)
+    out = capsys.readouterr().out
+    assert len(calls) == 4
+    assert f"corrupted: {third['checkpoint_path']} does not match its " \
+        'sha256' in out
+    # a truncated manifest: rebuilt
+    with open(osp.join(start_dir, 'segmentor.json'), 'w') as f:
+        f.write('{"key": ')
+    job.ensure_start(args, base)
+    assert len(calls) == 5
+    assert 'segmentor.json is unreadable' in capsys.readouterr().out
+    assert job.ensure_start(args, base)['status'] == 'reused'
+    assert len(calls) == 5
+
+
+def test_check_start_cache_reasons(tmp_path):
+    start_dir = str(tmp_path)
+    src = str(tmp_path / 'trained.pth')
+    torch.save(dict(state_dict={'backbone.w': torch.ones(2)}), src)
+    inputs = dict(recipe='1', config='a' * 64, data='b' * 64)
+    assert job.check_start_cache(start_dir, inputs) == (None, 'missing')
+    job.write_start(start_dir, src, inputs, dict(key=job.start_key(inputs)))
+    manifest, why = job.check_start_cache(start_dir, inputs)
+    assert why == 'ok' and manifest['inputs'] == inputs
+    _, why = job.check_start_cache(start_dir, dict(inputs, recipe='2'))
+    assert why.startswith('stale: recipe changed')
+    # weights without a backbone are no start
+    torch.save(dict(state_dict={'decode_head.w': torch.ones(2)}), src)
+    job.write_start(start_dir, src, inputs, dict(key=job.start_key(inputs)))
+    _, why = job.check_start_cache(start_dir, inputs)
+    assert why.endswith('holds no backbone.* weights')
+    os.remove(osp.join(start_dir, 'segmentor.pth'))
+    _, why = job.check_start_cache(start_dir, inputs)
+    assert why.startswith('corrupted:') and why.endswith('is missing')
+
+
+# ------------------------------------------------------ trivial predictors
+def _labels(root, split):
+    return [
+        cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in sorted(
+            glob.glob(
+                osp.join(root, 'gtFine', split, '*', '*_labelTrainIds.png')))
+    ]
+
+
+def test_trivial_semantic_is_the_majority_class(tiny_root):
+    train = np.concatenate(
+        [lab.ravel() for lab in _labels(tiny_root, 'train')])
     majority = np.bincount(train[train != 255]).argmax()
-    gt = np.concatenate([lab.ravel() for lab in labels('val')])
+    gt = np.concatenate([lab.ravel() for lab in _labels(tiny_root, 'val')])
     valid = gt != 255
     ious = []
     for c in range(19):
@@ -108,56 +553,165 @@ def test_trivial_baseline_is_the_majority_class_miou(tmp_path):
         union = (((gt == c) | (majority == c)) & valid).sum()
         if union:
             ious.append(inter / union)
-    got_class, got_miou = job.trivial_miou(root)
-    assert got_class == majority
-    assert got_miou == pytest.approx(100 * np.mean(ious), abs=1e-9)
+    trivial = job.trivial_semantic(
+        tiny_root, [dict(type='BoundaryMetric', trimap_widths=[1])])
+    assert trivial['name'].startswith(f'trivial: always class {majority} ')
+    assert trivial['metrics']['mIoU'] == pytest.approx(
+        100 * np.mean(ious), abs=1e-4)
+    for key in job.TASKS['semantic']['boundary']:
+        assert 0.0 <= trivial['metrics'][key] <= 100.0, key
 
 
-def test_results_table():
-    rows = [
-        dict(
-            name='A',
-            iters=300,
-            mIoU=28.4,
-            boundary=dict(mBIoU=20.125, mBF=None),
-            train_s=12.5),
-        dict(
-            name='B',
-            iters=300,
-            mIoU=30.0,
-            boundary=dict(mBIoU=None),
-            train_s=40.0)
-    ]
-    table = job.format_table(rows, (0, 2.5))
-    # only the boundary columns some row reports are shown
-    assert table.splitlines() == [
-        '| Method | iters | mIoU (%) | mBIoU (%) | train time (s) |',
-        '|---|---|---|---|---|',
-        '| trivial: always class 0 | - | 2.50 | - | - |',
-        '| A | 300 | 28.40 | 20.12 | 12.5 |',
-        '| B | 300 | 30.00 | - | 40.0 |',
-    ]
-    # no row reports a boundary metric: no boundary column at all
-    for r in rows:
-        r['boundary'] = {}
-    assert job.format_table(rows, (0, 2.5)).splitlines()[0] == \
-        '| Method | iters | mIoU (%) | train time (s) |'
+def test_trivial_instance_scores_whole_image_masks(tiny_root):
+    trivial = job.trivial_instance(tiny_root)
+    ann = json.load(
+        open(
+            osp.join(tiny_root, 'annotations',
+                     'instancesonly_filtered_gtFine_train.json')))
+    counts = np.bincount([a['category_id'] for a in ann['annotations']])
+    name = {c['id']: c['name'] for c in ann['categories']}[counts.argmax()]
+    assert trivial['name'] == f'trivial: one whole-image {name} per image'
+    # every GT instance covers less than half of its image, so a whole-image
+    # mask or box never reaches IoU 0.5: every AP is exactly 0
+    val = json.load(
+        open(
+            osp.join(tiny_root, 'annotations',
+                     'instancesonly_filtered_gtFine_val.json')))
+    sizes = {i['id']: i['height'] * i['width'] for i in val['images']}
+    assert max(a['area'] / sizes[a['image_id']]
+               for a in val['annotations']) < 0.5
+    assert trivial['metrics'] == {
+        key: 0.0
+        for key, _, _ in job.TASKS['instance']['metrics']
+    }
 
 
-def test_main_job_compares_baseline_and_semeda():
-    """Issue 5: the baseline and SEMEDA share data, budget and seed."""
-    configs = [Config.fromfile(osp.join(REPO_ROOT, c)) for _, c in job.ROWS]
-    kinds = [[
-        loss['type'] for loss in _as_list(cfg.model.decode_head.loss_decode)
-    ] for cfg in configs]
-    assert kinds[0] == ['CrossEntropyLoss']
-    assert any('SemedaLoss' in k for k in kinds[1:])
-    for cfg in configs[1:]:
-        assert cfg.train_cfg.max_iters == configs[0].train_cfg.max_iters
-        assert cfg.train_dataloader.batch_size == \
-            configs[0].train_dataloader.batch_size
-        assert cfg.train_pipeline == configs[0].train_pipeline
+# ----------------------------------------------------------- figures
+def test_figures_are_drawn(tiny_root, tmp_path, monkeypatch):
+    pytest.importorskip('matplotlib')
+    _, gts = job.gt_boundaries('semantic', tiny_root, 2)
+    assert len(gts) == 2 and gts[0].any() and gts[0].dtype == bool
+    monkeypatch.setattr(job, 'predict_boundaries',
+                        lambda task, cfg, ckpt, images, device: gts)
+    records = _records(
+        {
+            'FCN (CE)': ([30.0, 30.5], [20.0, 21.0]),
+            'FCN + SEMEDA': ([31.0, 33.0], [21.0, 22.1]),
+        },
+        seeds=(0, 1))
+    for runs in records.values():
+        for r in runs:
+            r.update(resolved_config='x.py', checkpoint='x.pth')
+    entries = job.summarize_task('semantic', records,
+                                 job.task_rows('semantic'))
+    for e in entries:  # the bar chart needs every boundary metric
+        for k in job.TASKS['semantic']['boundary']:
+            e['summary'].setdefault(k, dict(mean=5.0, std=1.0, n=2))
+    figures = job.draw_figures('semantic', entries, tiny_root, str(tmp_path),
+                               2, 'cpu')
+    assert figures == {
+        'boundaries': 'semantic_boundaries.png',
+        'boundary metrics': 'semantic_boundary_metrics.png'
+    }
+    for name in figures.values():
+        img = cv2.imread(str(tmp_path / name))
+        assert img is not None and img.shape[0] > 100
 
 
-def _as_list(value):
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+# ------------------------------------------------------------------ README
+def test_readme_results_equal_the_stored_results():
+    """Issue 14 item 5: the README's results block is what the tool renders
+    from the stored results it cites, byte for byte."""
+    path = osp.join(REPO_ROOT, job.PUBLISH_DIR, 'results.json')
+    with open(path) as f:
+        results = json.load(f)
+    with open(osp.join(REPO_ROOT, 'README.md')) as f:
+        readme = f.read()
+    assert readme.count(job.README_BEGIN) == 1
+    assert job.readme_block(results) in readme
+    with open(osp.join(REPO_ROOT, job.PUBLISH_DIR, 'results.md')) as f:
+        assert f.read() == job.format_results(results, '../../')
+    for data in results['tasks'].values():
+        for name in data['figures'].values():
+            assert osp.isfile(osp.join(REPO_ROOT, job.PUBLISH_DIR, name))
+    # every row of the stored tables is a declared row with its config
+    declared = {r.name: r.config for r in job.ROWS}
+    for data in results['tasks'].values():
+        for e in data['rows']:
+            assert declared[e['name']] == e['config']
+
+
+def test_replace_readme_block():
+    block = job.README_BEGIN + '\nnew\n' + job.README_END
+    text = f'a\n{job.README_BEGIN}\nold\n{job.README_END}\nb\n'
+    assert job.replace_readme_block(text, block, 'R.md') == \
+        f'a\n{block}\nb\n'
+    with pytest.raises(ValueError, match='R.md has no results block'):
+        job.replace_readme_block('a\n', block, 'R.md')
+
+
+def _results(command, elapsed_s, reused=False):
+    records = _records(
+        {
+            'FCN (CE)': ([30.0], [20.0]),
+            'FCN + SEMEDA': ([29.0], [20.5])
+        },
+        seeds=(0, ))
+    if reused:  # runs from an earlier invocation carry the flag
+        records['FCN (CE)'][0]['reused'] = True
+        records['FCN + SEMEDA'][0]['reused'] = False
+    entries = job.summarize_task('semantic', records,
+                                 job.task_rows('semantic'))
+    results = dict(
+        command=command,
+        machine='test machine',
+        seeds=[0],
+        start=dict(
+            key='k' * 64,
+            config='c.py',
+            iters=4,
+            seed=0,
+            train_s=1.0,
+            status='reused'),
+        tasks=dict(
+            semantic=dict(
+                rows=entries,
+                trivial=dict(name='t', metrics=dict(mIoU=2.0)),
+                figures=dict(boundaries='semantic_boundaries.png'))),
+        elapsed_s=elapsed_s,
+        load_average='1.0 / 2.0')
+    return results
+
+
+def test_publish_writes_docs_and_readme_and_keeps_run_times(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(job, 'REPO_ROOT', str(tmp_path))
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    (work_dir / 'semantic_boundaries.png').write_bytes(b'png')
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# x\n\n{job.README_BEGIN}\n{job.README_END}\nend\n')
+    args = job.parse_args(
+        ['--work-dir', str(work_dir), '--readme',
+         str(readme)])
+    job.publish(args, _results('python a', 120.0))
+    demo = job.history_entry(_results('python a', 120.0))
+    later = _results('python b', 300.0, reused=True)
+    job.publish(args, later)
+    assert later['history'] == [demo, job.history_entry(later)]
+    out = tmp_path / job.PUBLISH_DIR
+    stored = json.loads((out / 'results.json').read_text())
+    assert stored['history'][0]['command'] == 'python a'
+    assert (out / 'semantic_boundaries.png').read_bytes() == b'png'
+    text = readme.read_text()
+    assert text.startswith('# x\n\n') and text.endswith('\nend\n')
+    assert job.readme_block(stored) in text
+    # two rows of 10 s training + 5 s testing each
+    assert ('- `python a`: 2.0 min wall time; 2 row runs trained, 0 reused '
+            'from earlier runs; training + testing of all its row runs as '
+            'measured: 0.5 min; load average 1.0 / 2.0') in text
+    assert ('- `python b`: 5.0 min wall time; 1 row runs trained, 1 reused '
+            'from earlier runs; training + testing of all its row runs as '
+            'measured: 0.5 min; load average 1.0 / 2.0') in text
+    assert (out / 'results.md').read_text() == job.format_results(
+        stored, '../../')
