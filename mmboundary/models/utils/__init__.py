@@ -1,4 +1,6 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
+from .affinity import (color_affinity, depth_grad_affinity, dilated_neighbours,
+                       downsample_depth, rgb_to_lab)
 from .frozen import TRAINING_ONLY_MARKER, FrozenAuxNet, training_only_prefixes
 from .semantic_edge_net import (SemanticEdgeNet, edge_target,
                                 evaluate_edge_net, load_edge_net_state,
@@ -7,5 +9,7 @@ from .semantic_edge_net import (SemanticEdgeNet, edge_target,
 __all__ = [
     'FrozenAuxNet', 'TRAINING_ONLY_MARKER', 'training_only_prefixes',
     'SemanticEdgeNet', 'edge_target', 'evaluate_edge_net',
-    'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net'
+    'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net',
+    'rgb_to_lab', 'color_affinity', 'depth_grad_affinity',
+    'dilated_neighbours', 'downsample_depth'
 ]
