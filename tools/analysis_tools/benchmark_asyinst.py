@@ -15,8 +15,9 @@
 
 Example::
 
-    OMP_NUM_THREADS=2 python tools/analysis_tools/benchmark_asyinst.py \
-        --batch 2 --height 512 --width 1024 --repeats 5 --iter-repeats 3
+    OMP_NUM_THREADS=1 python tools/analysis_tools/benchmark_asyinst.py \
+        --batch 2 --iter-batch 1 --height 512 --width 1024 --repeats 5 \
+        --iter-repeats 3 --threads 1
 """
 import argparse
 import copy
@@ -47,6 +48,11 @@ ROOT_CFG = 'configs/asyinst/boxinst_r50-fpn_8xb1-24k_cityscapes-512x1024.py'
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument(
+        '--iter-batch',
+        type=int,
+        default=1,
+        help='images per training iteration (the paper: 1 per GPU)')
     parser.add_argument('--height', type=int, default=512)
     parser.add_argument('--width', type=int, default=1024)
     parser.add_argument('--boxes', type=int, default=10)
@@ -145,6 +151,9 @@ def build_model(mask_head, pre, args):
 
 
 def bench_iteration(args, data):
+    data = dict(
+        inputs=data['inputs'][:args.iter_batch],
+        data_samples=data['data_samples'][:args.iter_batch])
     sym = dict(type='AsymmetricAffinityLoss', delta=0.0, gamma=0.0)
     variants = {
         'projection only':
@@ -160,7 +169,6 @@ def bench_iteration(args, data):
             dict(
                 loss_color=dict(sym, delta=2.5, gamma=1.5),
                 loss_depth=dict(
-                    _delete_=True,
                     type='AsymmetricAffinityLoss',
                     delta=3.5,
                     gamma=2.5,
@@ -190,7 +198,7 @@ def bench_iteration(args, data):
         for name, model in variants.items():
             times[name].append(timed(lambda: step(model)))
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f'== training iteration, BoxInst R50-FPN, {args.batch} x '
+    print(f'== training iteration, BoxInst R50-FPN, {args.iter_batch} x '
           f'{args.height}x{args.width}, mask stride {args.mask_stride}, '
           f'{args.iter_repeats} alternated iterations each')
     for name, value in med.items():

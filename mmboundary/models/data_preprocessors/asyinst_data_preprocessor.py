@@ -134,15 +134,18 @@ class AsyInstDataPreprocessor(DetDataPreprocessor):
         s = self.mask_stride
         k_size, dil = self.pairwise_size, self.pairwise_dilation
 
-        full_mask = inputs.new_zeros((inputs.shape[0], 1, b_h, b_w))
-        for i, sample in enumerate(data_samples):
+        # image validity (mmdet's rule), at full resolution only for depth;
+        # on the mask grid it is the same mask sampled at [s // 2::s]
+        limits = []
+        for sample in data_samples:
             img_h, img_w = sample.img_shape[:2]
             removed = int(self.bottom_pixels_removed * float(img_h) /
                           float(b_h))
-            full_mask[i, :, :img_h -
-                      removed if removed > 0 else img_h, :img_w] = 1
+            limits.append((img_h - removed if removed > 0 else img_h, img_w))
+        limits = torch.tensor(limits, device=inputs.device)
         start = s // 2
-        img_mask = full_mask[:, :, start::s, start::s]
+        img_mask = self._valid_mask(limits, b_h, b_w, start, s)
+        img_mask = img_mask.to(inputs.dtype)
 
         ori = inputs * self.std + self.mean
         pooled = F.avg_pool2d(ori.float(), kernel_size=s, stride=s).byte()
@@ -153,6 +156,7 @@ class AsyInstDataPreprocessor(DetDataPreprocessor):
         depth_edges = None
         if self.depth_thresh is not None:
             depth = self._stack_depth(data_samples, inputs, b_h, b_w)
+            full_mask = self._valid_mask(limits, b_h, b_w, 0, 1)
             depth_s, valid_s = downsample_depth(depth * self.depth_scale, s,
                                                 full_mask)
             depth_edges = depth_grad_affinity(depth_s, valid_s, k_size, dil,
@@ -179,6 +183,18 @@ class AsyInstDataPreprocessor(DetDataPreprocessor):
                 gt.depth_pairwise_masks = depth_edges[i:i + 1].expand(
                     n, -1, -1, -1)
         return {'inputs': inputs, 'data_samples': data_samples}
+
+    @staticmethod
+    def _valid_mask(limits: torch.Tensor, b_h: int, b_w: int, start: int,
+                    step: int) -> torch.Tensor:
+        """(B, 1, h, w) bool: pixel (start + step * r, start + step * c)
+        lies above row ``limits[:, 0]`` and left of column ``limits[:, 1]``.
+        """
+        rows = torch.arange(start, b_h, step, device=limits.device)
+        cols = torch.arange(start, b_w, step, device=limits.device)
+        mask = ((rows[None, :, None] < limits[:, 0, None, None]) &
+                (cols[None, None, :] < limits[:, 1, None, None]))
+        return mask[:, None]
 
     def _stack_depth(self, data_samples, inputs, b_h: int,
                      b_w: int) -> torch.Tensor:
