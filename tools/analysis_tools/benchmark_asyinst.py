@@ -143,6 +143,9 @@ def build_model(mask_head, pre, args):
     model_cfg.backbone.init_cfg = None
     model_cfg.data_preprocessor = dict(pre, mask_stride=args.mask_stride)
     model_cfg.mask_head.update(mask_head)
+    for key in ('loss_color', 'loss_depth'):  # not arguments of mmdet's head
+        if model_cfg.mask_head.type == 'BoxInstMaskHead':
+            model_cfg.mask_head.pop(key)
     model_cfg.mask_head.mask_out_stride = args.mask_stride
     torch.manual_seed(0)
     model = MMDET_MODELS.build(model_cfg)
@@ -178,7 +181,11 @@ def bench_iteration(args, data):
             args),
         'mmdet BoxInst':
         build_model(
-            dict(type='BoxInstMaskHead', warmup_iters=1),
+            dict(
+                type='BoxInstMaskHead',
+                warmup_iters=1,
+                loss_color=None,
+                loss_depth=None),
             dict(type='BoxInstDataPreprocessor', **NORM), args),
     }
     hub = MessageHub.get_instance('benchmark_asyinst')

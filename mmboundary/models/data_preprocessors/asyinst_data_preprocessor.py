@@ -17,7 +17,8 @@ from mmdet.structures.mask import BitmapMasks
 
 from mmboundary.models.utils.affinity import (color_affinity,
                                               depth_grad_affinity,
-                                              downsample_depth, rgb_to_lab)
+                                              downsample_depth,
+                                              srgb_bytes_to_lab)
 from mmboundary.registry import MMDET_MODELS
 
 __all__ = ['AsyInstDataPreprocessor']
@@ -149,7 +150,7 @@ class AsyInstDataPreprocessor(DetDataPreprocessor):
 
         ori = inputs * self.std + self.mean
         pooled = F.avg_pool2d(ori.float(), kernel_size=s, stride=s).byte()
-        lab = rgb_to_lab(pooled.double() / 255.0).float()
+        lab = srgb_bytes_to_lab(pooled).float()
         color = color_affinity(lab, img_mask, k_size, dil,
                                self.pairwise_color_thresh)
 

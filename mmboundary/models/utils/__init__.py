@@ -1,6 +1,6 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 from .affinity import (color_affinity, depth_grad_affinity, dilated_neighbours,
-                       downsample_depth, rgb_to_lab)
+                       downsample_depth, rgb_to_lab, srgb_bytes_to_lab)
 from .frozen import TRAINING_ONLY_MARKER, FrozenAuxNet, training_only_prefixes
 from .semantic_edge_net import (SemanticEdgeNet, edge_target,
                                 evaluate_edge_net, load_edge_net_state,
@@ -11,5 +11,5 @@ __all__ = [
     'SemanticEdgeNet', 'edge_target', 'evaluate_edge_net',
     'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net',
     'rgb_to_lab', 'color_affinity', 'depth_grad_affinity',
-    'dilated_neighbours', 'downsample_depth'
+    'dilated_neighbours', 'downsample_depth', 'srgb_bytes_to_lab'
 ]

@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
-    'dilated_neighbours', 'rgb_to_lab', 'color_affinity', 'downsample_depth',
-    'depth_grad_affinity'
+    'dilated_neighbours', 'rgb_to_lab', 'srgb_bytes_to_lab', 'color_affinity',
+    'downsample_depth', 'depth_grad_affinity'
 ]
 
 # sRGB (D65) -> XYZ, rows X, Y, Z; and the D65 2 deg white point. These are
@@ -108,12 +108,21 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
                         f'{rgb.dtype}')
     if rgb.dtype not in (torch.float32, torch.float64):
         rgb = rgb.float()
-    lin = torch.where(rgb > 0.04045,
-                      ((rgb.clamp(min=0.04045) + 0.055) / 1.055)**2.4,
-                      rgb / 12.92)
-    m = torch.tensor(_XYZ_FROM_RGB, dtype=rgb.dtype, device=rgb.device)
-    white = torch.tensor(_D65_WHITE, dtype=rgb.dtype, device=rgb.device)
-    xyz = torch.einsum('ij,...jhw->...ihw', m, lin)
+    return _linear_rgb_to_lab(_srgb_to_linear(rgb))
+
+
+def _srgb_to_linear(rgb: Tensor) -> Tensor:
+    """skimage's sRGB gamma expansion."""
+    return torch.where(rgb > 0.04045,
+                       ((rgb.clamp(min=0.04045) + 0.055) / 1.055)**2.4,
+                       rgb / 12.92)
+
+
+def _linear_rgb_to_lab(lin: Tensor) -> Tensor:
+    """Linear RGB (..., 3, H, W) to Lab with skimage's constants."""
+    m = torch.tensor(_XYZ_FROM_RGB, dtype=lin.dtype, device=lin.device)
+    white = torch.tensor(_D65_WHITE, dtype=lin.dtype, device=lin.device)
+    xyz = (torch.movedim(lin, -3, -1) @ m.T).movedim(-1, -3)
     xyz = xyz / white[:, None, None]
     f = torch.where(xyz > 0.008856,
                     xyz.clamp(min=0.008856)**(1.0 / 3.0),
@@ -121,6 +130,25 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
     fx, fy, fz = f.unbind(dim=-3)
     return torch.stack(
         (116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)), dim=-3)
+
+
+def srgb_bytes_to_lab(rgb: Tensor) -> Tensor:
+    """:func:`rgb_to_lab` of ``rgb / 255`` for 8-bit sRGB, in fp64.
+
+    The gamma expansion is a 256-entry table computed with the same formula,
+    so the result equals ``rgb_to_lab(rgb.double() / 255)`` exactly.
+
+    Args:
+        rgb (Tensor): (..., 3, H, W) uint8 sRGB.
+
+    Returns:
+        Tensor: (..., 3, H, W) fp64 Lab.
+    """
+    if rgb.dtype != torch.uint8:
+        raise TypeError(f'srgb_bytes_to_lab expects uint8, got {rgb.dtype}')
+    table = _srgb_to_linear(
+        torch.arange(256, dtype=torch.float64, device=rgb.device) / 255.0)
+    return _linear_rgb_to_lab(table[rgb.long()])
 
 
 def color_affinity(lab: Tensor,
@@ -146,9 +174,12 @@ def color_affinity(lab: Tensor,
         Tensor: (B, K**2 - 1, h, w) float 0/1 edge masks.
     """
     diff = lab[:, :, None] - dilated_neighbours(lab, kernel_size, dilation)
-    # sqrt of the summed squares: the value of mmdet's ``torch.norm(diff,
-    # dim=1)``, without its slow strided reduction over the channel dim
-    similarity = torch.exp(-torch.sqrt((diff * diff).sum(dim=1)) * 0.5)
+    # sqrt of the squares summed over the channels in order: the value of
+    # mmdet's ``torch.norm(diff, dim=1)``, without its slow strided reduction
+    sq = diff[:, 0] * diff[:, 0]
+    for c in range(1, diff.shape[1]):
+        sq = sq + diff[:, c] * diff[:, c]
+    similarity = torch.exp(-torch.sqrt(sq) * 0.5)
     nb_valid = dilated_neighbours(
         valid.to(similarity.dtype), kernel_size, dilation).amax(dim=1)
     return (similarity * nb_valid >= thresh).to(lab.dtype)

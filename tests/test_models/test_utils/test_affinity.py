@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from mmboundary.models.utils import (color_affinity, depth_grad_affinity,
                                      dilated_neighbours, downsample_depth,
-                                     rgb_to_lab)
+                                     rgb_to_lab, srgb_bytes_to_lab)
 
 
 def _unfold_wo_center(x, k, d):
@@ -61,6 +61,14 @@ def test_lab_against_skimage():
     assert np.abs(got - ref).max() < 1e-6
     got32 = rgb_to_lab(x.float()).permute(1, 2, 0).numpy()
     assert np.abs(got32 - ref).max() < 1e-3
+    # the 8-bit table path: the same numbers as the formula, exactly
+    table = srgb_bytes_to_lab(torch.from_numpy(img).permute(2, 0, 1))
+    assert torch.equal(table, rgb_to_lab(x))
+    everything = torch.arange(256, dtype=torch.uint8).repeat(3, 1)[:, None]
+    assert torch.equal(
+        srgb_bytes_to_lab(everything), rgb_to_lab(everything.double() / 255))
+    with pytest.raises(TypeError, match='uint8'):
+        srgb_bytes_to_lab(x)
 
 
 def test_color_affinity_by_hand():
