@@ -185,8 +185,8 @@ def bench_iteration(args, data):
                 type='BoxInstMaskHead',
                 warmup_iters=1,
                 loss_color=None,
-                loss_depth=None),
-            dict(type='BoxInstDataPreprocessor', **NORM), args),
+                loss_depth=None), dict(type='BoxInstDataPreprocessor', **NORM),
+            args),
     }
     hub = MessageHub.get_instance('benchmark_asyinst')
     hub.update_info('iter', 10)  # mmdet's head reads it (full weight)
