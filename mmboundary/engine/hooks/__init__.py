@@ -2,8 +2,9 @@
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
 from .loss_weight_warmup_hook import LossWeightWarmupHook
+from .random_state_hook import RandomStateHook
 
 __all__ = [
     'LossWeightWarmupHook', 'EdgeNetPretrainHook',
-    'pretrain_edge_net_from_datasets'
+    'pretrain_edge_net_from_datasets', 'RandomStateHook'
 ]

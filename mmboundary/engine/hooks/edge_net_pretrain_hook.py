@@ -15,6 +15,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmboundary.registry import HOOKS
+from mmboundary.utils.validation import check_int, check_str
 
 
 def unwrap_dataset(dataset):
@@ -115,6 +116,10 @@ def pretrain_edge_net_from_datasets(
     return path, json_path, report
 
 
+#: Pretraining settings that count something (>= 1); the others are >= 0.
+_COUNT_SETTINGS = ('max_epochs', 'crops_per_image', 'batch_size')
+
+
 @HOOKS.register_module()
 class EdgeNetPretrainHook(Hook):
     """Pretrain SEMEDA's edge net before training when no checkpoint is
@@ -150,14 +155,37 @@ class EdgeNetPretrainHook(Hook):
                  cache_dir: Optional[str] = None,
                  name: str = 'semantic_edge_net',
                  max_val_images: Optional[int] = 100) -> None:
-        from mmboundary.models.utils.semantic_edge_net import \
-            settings_with_defaults
+        from mmboundary.models.utils.semantic_edge_net import (
+            DEFAULT_PRETRAIN_SETTINGS, settings_with_defaults)
+        owner = 'EdgeNetPretrainHook'
+        if settings is not None and not isinstance(settings, dict):
+            raise TypeError(f'{owner}: `settings` must be a dict, got '
+                            f'{settings!r}')
         settings = dict(settings or {})
         settings_with_defaults(settings)  # fail early on unknown keys
+        for key, value in settings.items():
+            default = DEFAULT_PRETRAIN_SETTINGS[key]
+            if isinstance(default, tuple):
+                ok = isinstance(value,
+                                (tuple, list)) or (key == 'crop_size'
+                                                   and isinstance(value, int))
+            elif isinstance(default, float):
+                ok = isinstance(value, (int, float))
+            else:
+                ok = isinstance(value, int)
+            if isinstance(value, bool) or not ok:
+                raise TypeError(
+                    f"{owner}: `settings['{key}']` must be like the default "
+                    f'{default!r}, got {value!r}')
+            low = 1 if key in _COUNT_SETTINGS else 0
+            if isinstance(value, (int, float)) and value < low:
+                raise ValueError(f"{owner}: `settings['{key}']` must be >= "
+                                 f'{low}, got {value!r}')
         self.settings = settings
-        self.cache_dir = cache_dir
-        self.name = name
-        self.max_val_images = max_val_images
+        self.cache_dir = check_str(cache_dir, 'cache_dir', owner, True)
+        self.name = check_str(name, 'name', owner)
+        self.max_val_images = check_int(
+            max_val_images, 'max_val_images', owner, low=1, optional=True)
         self.pretrained_here = False  # for tests and logs
         self.checkpoint: Optional[str] = None
 
