@@ -20,6 +20,7 @@ from mmboundary.models.utils.affinity import (color_affinity,
                                               downsample_depth,
                                               srgb_bytes_to_lab)
 from mmboundary.registry import MMDET_MODELS
+from mmboundary.utils.validation import check_int, check_number, check_str
 
 __all__ = ['AsyInstDataPreprocessor']
 
@@ -84,30 +85,38 @@ class AsyInstDataPreprocessor(DetDataPreprocessor):
                              '(the colour affinity de-normalises the image), '
                              'e.g. mean=[123.675, 116.28, 103.53], '
                              'std=[58.395, 57.12, 57.375]')
-        if int(mask_stride) != mask_stride or mask_stride < 1:
-            raise ValueError(f'mask_stride must be a positive integer, got '
-                             f'{mask_stride!r}')
+        owner = 'AsyInstDataPreprocessor'
+        mask_stride = check_int(mask_stride, 'mask_stride', owner, low=1)
         if self.pad_size_divisor % mask_stride:
             raise ValueError(
-                f'pad_size_divisor={self.pad_size_divisor} is not a multiple '
-                f'of mask_stride={mask_stride}: the mask grid would not '
-                'tile the padded batch; use pad_size_divisor=32')
-        if pairwise_size < 3 or pairwise_size % 2 == 0:
-            raise ValueError(f'pairwise_size must be odd and >= 3, got '
-                             f'{pairwise_size!r}')
-        if depth_thresh is not None:
-            if not depth_thresh >= 0:
-                raise ValueError(f'depth_thresh must be >= 0 (or None to '
-                                 f'disable depth), got {depth_thresh!r}')
-            if pairwise_dilation % 2:
-                raise ValueError(
-                    f'pairwise_dilation={pairwise_dilation} is odd: the '
-                    'depth-gradient affinity (eq. 1) needs the edge '
-                    'midpoint; use an even dilation (2) or '
-                    'depth_thresh=None')
-            if not depth_scale > 0:
-                raise ValueError(
-                    f'depth_scale must be > 0, got {depth_scale!r}')
+                f'{owner}: pad_size_divisor={self.pad_size_divisor} is not a '
+                f'multiple of `mask_stride`={mask_stride}: the mask grid '
+                'would not tile the padded batch; use pad_size_divisor=32')
+        pairwise_size = check_int(pairwise_size, 'pairwise_size', owner, low=3)
+        if pairwise_size % 2 == 0:
+            raise ValueError(f'{owner}: `pairwise_size` must be odd (a '
+                             f'centred K x K neighbourhood), got '
+                             f'{pairwise_size}')
+        pairwise_dilation = check_int(
+            pairwise_dilation, 'pairwise_dilation', owner, low=1)
+        pairwise_color_thresh = check_number(
+            pairwise_color_thresh,
+            'pairwise_color_thresh',
+            owner,
+            low=0,
+            high=1)
+        bottom_pixels_removed = check_int(
+            bottom_pixels_removed, 'bottom_pixels_removed', owner, low=0)
+        depth_thresh = check_number(
+            depth_thresh, 'depth_thresh', owner, low=0, optional=True)
+        check_str(depth_key, 'depth_key', owner)
+        depth_scale = check_number(
+            depth_scale, 'depth_scale', owner, low=0, low_open=True)
+        if depth_thresh is not None and pairwise_dilation % 2:
+            raise ValueError(
+                f'pairwise_dilation={pairwise_dilation} is odd: the '
+                'depth-gradient affinity (eq. 1) needs the edge '
+                'midpoint; use an even dilation (2) or depth_thresh=None')
         self.mask_stride = int(mask_stride)
         self.pairwise_size = int(pairwise_size)
         self.pairwise_dilation = int(pairwise_dilation)

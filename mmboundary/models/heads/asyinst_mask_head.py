@@ -21,6 +21,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmboundary.registry import MMDET_MODELS, MODELS
+from mmboundary.utils.validation import check_int
 
 __all__ = ['AsyInstMaskHead']
 
@@ -85,6 +86,21 @@ class AsyInstMaskHead(BoxInstMaskHead):
                 "with custom_hooks=[dict(type='LossWeightWarmupHook', "
                 "loss_paths=['mask_head.loss_color', 'mask_head.loss_depth']"
                 ', warmup_iters=10000)]')
+        owner = 'AsyInstMaskHead'
+        named = dict(loss_color=loss_color, loss_depth=loss_depth)
+        for name, cfg in named.items():
+            if cfg is not None and not isinstance(cfg, dict):
+                raise TypeError(
+                    f'{owner}: `{name}` must be a loss config dict (e.g. '
+                    "dict(type='AsymmetricAffinityLoss', delta=2.5, "
+                    f'gamma=1.5)) or None to disable the term, got {cfg!r}')
+        pairwise_size = check_int(pairwise_size, 'pairwise_size', owner, low=3)
+        if pairwise_size % 2 == 0:
+            raise ValueError(f'{owner}: `pairwise_size` must be odd (a '
+                             f'centred K x K neighbourhood), got '
+                             f'{pairwise_size}')
+        pairwise_dilation = check_int(
+            pairwise_dilation, 'pairwise_dilation', owner, low=1)
         super().__init__(
             *args,
             pairwise_size=pairwise_size,
@@ -112,7 +128,12 @@ class AsyInstMaskHead(BoxInstMaskHead):
     def _build_affinity_loss(self, cfg: Optional[dict], key: str):
         if cfg is None:
             return None
-        loss = MODELS.build(cfg)
+        try:
+            loss = MODELS.build(cfg)
+        except (TypeError, ValueError, KeyError) as err:
+            msg = err.args[0] if isinstance(err, KeyError) and err.args \
+                else str(err)
+            raise type(err)(f'AsyInstMaskHead: `{key}`: {msg}') from err
         for attr, value in (('kernel_size', self.pairwise_size),
                             ('dilation', self.pairwise_dilation)):
             own = getattr(loss, attr, None)

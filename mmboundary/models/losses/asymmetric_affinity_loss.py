@@ -30,6 +30,8 @@ from torch import Tensor, nn
 
 from mmboundary.models.utils.affinity import dilated_neighbours
 from mmboundary.registry import MODELS
+from mmboundary.utils.validation import (check_choice, check_int, check_number,
+                                         check_str)
 
 __all__ = [
     'pairwise_log_same_prob', 'asymmetric_pair_loss',
@@ -236,21 +238,28 @@ class AsymmetricAffinityLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_mask_pairwise') -> None:
         super().__init__()
-        _check_gamma(float(gamma))
-        if reduction not in ('none', 'mean', 'sum'):
-            raise ValueError(f"reduction must be 'none', 'mean' or 'sum', "
-                             f'got {reduction!r}')
-        if not isinstance(loss_name, str) or not loss_name.startswith('loss_'):
-            raise ValueError(f"loss_name must start with 'loss_' (mmengine "
-                             f'sums only such keys), got {loss_name!r}')
+        owner = 'AsymmetricAffinityLoss'
+        delta = check_number(delta, 'delta', owner)
+        gamma = check_number(gamma, 'gamma', owner)
+        _check_gamma(gamma)
+        check_int(kernel_size, 'kernel_size', owner, low=1, optional=True)
+        check_int(dilation, 'dilation', owner, low=1, optional=True)
         if kernel_size is not None and (kernel_size < 3
                                         or kernel_size % 2 == 0):
-            raise ValueError(f'kernel_size must be odd and >= 3, got '
-                             f'{kernel_size!r}')
+            raise ValueError(f'{owner}: `kernel_size` must be odd and >= 3 '
+                             f'(or None to take the head\'s pairwise_size), '
+                             f'got {kernel_size!r}')
+        check_choice(reduction, ('none', 'mean', 'sum'), 'reduction', owner)
+        loss_weight = check_number(loss_weight, 'loss_weight', owner, low=0)
+        check_str(loss_name, 'loss_name', owner)
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"{owner}: `loss_name` must start with 'loss_' "
+                             f'(mmengine sums only such keys), got '
+                             f'{loss_name!r}')
         self.delta = float(delta)
         self.gamma = float(gamma)
-        self.kernel_size = kernel_size
-        self.dilation = dilation
+        self.kernel_size = None if kernel_size is None else int(kernel_size)
+        self.dilation = None if dilation is None else int(dilation)
         self.reduction = reduction
         self.loss_weight = float(loss_weight)
         self._loss_name = loss_name
