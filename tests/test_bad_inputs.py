@@ -240,6 +240,8 @@ BAD_INPUTS = {
         ]),
     'RandomStateHook':
     dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
+    'AsyInstCheckHook':
+    dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
     # ----------------------------------------------------------- metrics
     'BoundaryMetric':
     dict(

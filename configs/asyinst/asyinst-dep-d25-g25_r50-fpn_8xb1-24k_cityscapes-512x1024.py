@@ -9,6 +9,7 @@ model = dict(
         loss_color=None,
         loss_depth=dict(delta=2.5, gamma=2.5, loss_weight=0.1)))
 custom_hooks = [
+    dict(type='AsyInstCheckHook'),  # depth/boxes/stride before training
     dict(
         type='LossWeightWarmupHook',
         loss_paths=['mask_head.loss_depth'],

@@ -9,6 +9,7 @@ model = dict(
         loss_color=dict(delta=0.0, gamma=0.0, loss_weight=1.0),
         loss_depth=dict(delta=0.0, gamma=0.0, loss_weight=0.1)))
 custom_hooks = [
+    dict(type='AsyInstCheckHook'),  # depth/boxes/stride before training
     dict(
         type='LossWeightWarmupHook',
         loss_paths=['mask_head.loss_color', 'mask_head.loss_depth'],

@@ -30,6 +30,7 @@ model = dict(
             loss_weight=0.1,
             loss_name='loss_mask_depth')))
 custom_hooks = [
+    dict(type='AsyInstCheckHook'),  # depth/boxes/stride before training
     dict(
         type='LossWeightWarmupHook',
         loss_paths=['mask_head.loss_color', 'mask_head.loss_depth'],

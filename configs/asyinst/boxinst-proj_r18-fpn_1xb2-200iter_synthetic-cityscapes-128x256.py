@@ -6,4 +6,5 @@ _base_ = ['./boxinst_r18-fpn_1xb2-200iter_synthetic-cityscapes-128x256.py']
 custom_imports = dict(imports=['mmboundary'], allow_failed_imports=False)
 
 model = dict(mask_head=dict(loss_color=None, loss_depth=None))
-custom_hooks = []  # no affinity weight to warm up
+# no affinity weight to warm up; boxes and stride checked before training
+custom_hooks = [dict(type='AsyInstCheckHook')]

@@ -63,6 +63,7 @@ model = dict(
         loss_depth=None),
     test_cfg=dict(nms_pre=500, max_per_img=50))
 custom_hooks = [
+    dict(type='AsyInstCheckHook'),  # depth/boxes/stride before training
     dict(
         type='LossWeightWarmupHook',
         loss_paths=['mask_head.loss_color'],

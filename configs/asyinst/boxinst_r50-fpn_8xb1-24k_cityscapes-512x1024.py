@@ -50,6 +50,7 @@ model = dict(
             loss_name='loss_mask_pairwise'),
         loss_depth=None))
 custom_hooks = [
+    dict(type='AsyInstCheckHook'),  # depth/boxes/stride before training
     dict(
         type='LossWeightWarmupHook',
         loss_paths=['mask_head.loss_color'],

@@ -1,4 +1,5 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
+from .asyinst_check_hook import AsyInstCheckHook, iter_pipeline_transforms
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
 from .loss_weight_warmup_hook import LossWeightWarmupHook
@@ -6,5 +7,6 @@ from .random_state_hook import RandomStateHook
 
 __all__ = [
     'LossWeightWarmupHook', 'EdgeNetPretrainHook',
-    'pretrain_edge_net_from_datasets', 'RandomStateHook'
+    'pretrain_edge_net_from_datasets', 'RandomStateHook', 'AsyInstCheckHook',
+    'iter_pipeline_transforms'
 ]
