@@ -173,16 +173,32 @@ def color_affinity(lab: Tensor,
     Returns:
         Tensor: (B, K**2 - 1, h, w) float 0/1 edge masks.
     """
-    diff = lab[:, :, None] - dilated_neighbours(lab, kernel_size, dilation)
-    # sqrt of the squares summed over the channels in order: the value of
-    # mmdet's ``torch.norm(diff, dim=1)``, without its slow strided reduction
-    sq = diff[:, 0] * diff[:, 0]
-    for c in range(1, diff.shape[1]):
-        sq = sq + diff[:, c] * diff[:, c]
-    similarity = torch.exp(-torch.sqrt(sq) * 0.5)
-    nb_valid = dilated_neighbours(
-        valid.to(similarity.dtype), kernel_size, dilation).amax(dim=1)
-    return (similarity * nb_valid >= thresh).to(lab.dtype)
+    _check_kernel(kernel_size, dilation)
+    h, w = lab.shape[-2:]
+    r = kernel_size // 2
+    pad = r * dilation
+    lab_pad = F.pad(lab, (pad, pad, pad, pad))
+    valid_pad = F.pad(valid.to(lab.dtype), (pad, pad, pad, pad))
+    out = lab.new_empty((lab.shape[0], kernel_size**2 - 1, h, w))
+    k = 0
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if dy == 0 and dx == 0:
+                continue
+            y0, x0 = pad + dy * dilation, pad + dx * dilation
+            # one neighbour at a time (the order of dilated_neighbours):
+            # sqrt of the squares summed over the channels in order, the
+            # value of mmdet's ``torch.norm(diff, dim=1)`` without its slow
+            # strided reduction
+            diff = lab - lab_pad[:, :, y0:y0 + h, x0:x0 + w]
+            sq = diff[:, 0] * diff[:, 0]
+            for c in range(1, diff.shape[1]):
+                sq = sq + diff[:, c] * diff[:, c]
+            similarity = torch.exp(-torch.sqrt(sq) * 0.5)
+            out[:, k] = similarity * valid_pad[:, 0, y0:y0 + h,
+                                               x0:x0 + w] >= thresh
+            k += 1
+    return out
 
 
 def downsample_depth(depth: Tensor,

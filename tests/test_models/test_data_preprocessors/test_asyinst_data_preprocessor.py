@@ -155,3 +155,35 @@ def test_bad_inputs_are_named():
         AsyInstDataPreprocessor(pad_size_divisor=32)
     with pytest.raises(ValueError, match='depth_thresh'):
         AsyInstDataPreprocessor(**NORM, depth_thresh=-1.0)
+
+
+@pytest.mark.parametrize('bgr_to_rgb', [True, False])
+@pytest.mark.parametrize('pad_value', [0, 7.5])
+@pytest.mark.parametrize('as_float', [False, True])
+def test_batched_normalisation_equals_mmengine(bgr_to_rgb, pad_value,
+                                               as_float):
+    """The uint8 fast path (and the fallback for other inputs) gives
+    mmengine's normalised, padded batch bit for bit, with its metainfo."""
+    args = dict(NORM, bgr_to_rgb=bgr_to_rgb, pad_value=pad_value)
+    ref_pre = MMDET_MODELS.build(dict(type='DetDataPreprocessor', **args))
+    pre = AsyInstDataPreprocessor(**args)
+    data = _batch(shapes=((60, 90), (33, 100), (64, 64)), num_boxes=(1, 1, 1))
+    if as_float:  # not uint8: mmengine's own path
+        data['inputs'] = [t.float() for t in data['inputs']]
+    for training in (False, True):
+        ref = ref_pre(copy.deepcopy(data), training)
+        got = pre(copy.deepcopy(data), training)
+        assert got['inputs'].shape == (3, 3, 64, 128)
+        assert got['inputs'].dtype == torch.float32
+        assert torch.equal(ref['inputs'], got['inputs'])
+        for r, g in zip(ref['data_samples'], got['data_samples']):
+            assert g.batch_input_shape == r.batch_input_shape == (64, 128)
+            assert g.pad_shape == r.pad_shape
+    # the padding holds pad_value, the image its normalised pixels
+    img = data['inputs'][1].float()
+    if bgr_to_rgb:
+        img = img[[2, 1, 0]]
+    expect = (img - pre.mean) / pre.std
+    assert torch.equal(got['inputs'][1, :, :33, :100], expect)
+    assert (got['inputs'][1, :, 33:] == pad_value).all()
+    assert (got['inputs'][1, :, :, 100:] == pad_value).all()
