@@ -217,6 +217,51 @@ BAD_INPUTS = {
             ('loss_iou', None, TypeError),
             ('init_cfg', 5, TypeError),
         ]),
+    'AsymmetricAffinityLoss':
+    dict(
+        build=dict(delta=2.5, gamma=1.5),
+        bad=[
+            ('delta', 'x', TypeError),
+            ('delta', float('nan'), ValueError),
+            ('gamma', 3.0, ValueError),  # outside [0, e): not monotone
+            ('gamma', -0.5, ValueError),
+            ('gamma', None, TypeError),
+            ('kernel_size', 4, ValueError),
+            ('kernel_size', 3.0, TypeError),
+            ('dilation', 0, ValueError),
+            ('dilation', '2', TypeError),
+            ('reduction', 'avg', ValueError),
+            ('loss_weight', -0.1, ValueError),
+            ('loss_weight', 'x', TypeError),
+            ('loss_name', 'pairwise', ValueError),
+            ('loss_name', 3, TypeError),
+        ]),
+    # ------------------------------------------------------------- heads
+    'AsyInstMaskHead':
+    dict(
+        build=dict(
+            mask_feature_head=dict(
+                in_channels=8,
+                feat_channels=8,
+                start_level=0,
+                end_level=1,
+                out_channels=8,
+                mask_stride=8,
+                num_stacked_convs=1),
+            feat_channels=8,
+            loss_mask=dict(
+                type='DiceLoss', use_sigmoid=True, activate=True, eps=5e-6)),
+        bad=[
+            ('loss_color', 'AsymmetricAffinityLoss', TypeError),
+            ('loss_color', dict(type='AsymmetricAffinityLoss',
+                                gamma=3.0), ValueError),
+            ('loss_depth', [dict(type='AsymmetricAffinityLoss')], TypeError),
+            ('pairwise_size', 4, ValueError),
+            ('pairwise_size', '3', TypeError),
+            ('pairwise_dilation', 3, ValueError),  # odd, with the depth term
+            ('pairwise_dilation', 0, ValueError),
+            ('pairwise_dilation', 2.0, TypeError),
+        ]),
     'UbernetEdgeHead':
     dict(
         build=dict(in_channels=8, channels=4, num_classes=2),
@@ -307,6 +352,34 @@ BAD_INPUTS = {
             ('attenuate', 'no', TypeError),
             ('dedup', None, TypeError),
         ]),
+    # ------------------------------------------------ data preprocessors
+    'AsyInstDataPreprocessor':
+    dict(
+        build=dict(
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            pad_size_divisor=32,
+            depth_thresh=0.01),
+        bad=[
+            ('mask_stride', 0, ValueError),
+            ('mask_stride', 3, ValueError),  # does not divide 32
+            ('mask_stride', 4.0, TypeError),
+            ('pairwise_size', 2, ValueError),
+            ('pairwise_size', None, TypeError),
+            ('pairwise_dilation', 1, ValueError),  # odd, with depth
+            ('pairwise_dilation', 0, ValueError),
+            ('pairwise_dilation', 'two', TypeError),
+            ('pairwise_color_thresh', 1.5, ValueError),
+            ('pairwise_color_thresh', '0.3', TypeError),
+            ('bottom_pixels_removed', -1, ValueError),
+            ('bottom_pixels_removed', 10.5, TypeError),
+            ('depth_thresh', -0.01, ValueError),
+            ('depth_thresh', '0.01', TypeError),
+            ('depth_key', '', ValueError),
+            ('depth_key', 5, TypeError),
+            ('depth_scale', 0, ValueError),
+            ('depth_scale', 'm', TypeError),
+        ]),
     # -------------------------------------------------------- transforms
     'GenerateSemanticEdge':
     dict(
@@ -381,6 +454,8 @@ BAD_INPUTS = {
     'RandomStateHook':
     dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
     'InstanceMaskCheckHook':
+    dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
+    'AsyInstCheckHook':
     dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
     # ----------------------------------------------------------- metrics
     'BoundaryMetric':

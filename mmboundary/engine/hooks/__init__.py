@@ -1,4 +1,5 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
+from .asyinst_check_hook import AsyInstCheckHook, iter_pipeline_transforms
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
 from .instance_mask_check_hook import InstanceMaskCheckHook
@@ -8,5 +9,5 @@ from .random_state_hook import RandomStateHook
 __all__ = [
     'LossWeightWarmupHook', 'EdgeNetPretrainHook',
     'pretrain_edge_net_from_datasets', 'InstanceMaskCheckHook',
-    'RandomStateHook'
+    'RandomStateHook', 'AsyInstCheckHook', 'iter_pipeline_transforms'
 ]

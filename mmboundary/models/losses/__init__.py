@@ -1,4 +1,8 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
+from .asymmetric_affinity_loss import (AsymmetricAffinityLoss,
+                                       asymmetric_affinity_loss,
+                                       asymmetric_pair_loss,
+                                       pairwise_log_same_prob)
 from .dvis_losses import (DVISBinaryLoss, MumfordShahLoss,
                           PermutationInvariantLoss, QuantizationLoss,
                           dvis_huber, permutation_invariant_loss,
@@ -11,5 +15,7 @@ __all__ = [
     'EdgeAgreementLoss', 'edge_agreement_loss', 'edge_kernels', 'EDGE_FILTERS',
     'SemedaLoss', 'semeda_embedding_loss', 'DVISBinaryLoss',
     'PermutationInvariantLoss', 'MumfordShahLoss', 'QuantizationLoss',
-    'dvis_huber', 'permutation_invariant_loss', 'stratified_offsets'
+    'dvis_huber', 'permutation_invariant_loss', 'stratified_offsets',
+    'AsymmetricAffinityLoss', 'asymmetric_affinity_loss',
+    'asymmetric_pair_loss', 'pairwise_log_same_prob'
 ]

@@ -1,4 +1,6 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
+from .affinity import (color_affinity, depth_grad_affinity, dilated_neighbours,
+                       downsample_depth, rgb_to_lab, srgb_bytes_to_lab)
 from .frozen import TRAINING_ONLY_MARKER, FrozenAuxNet, training_only_prefixes
 from .mean_shift import (MeanShiftDiscretizer, blurring_mean_shift,
                          extend_boxes, mean_shift_kernel)
@@ -11,5 +13,6 @@ __all__ = [
     'SemanticEdgeNet', 'edge_target', 'evaluate_edge_net',
     'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net',
     'MeanShiftDiscretizer', 'blurring_mean_shift', 'extend_boxes',
-    'mean_shift_kernel'
+    'mean_shift_kernel', 'rgb_to_lab', 'color_affinity', 'depth_grad_affinity',
+    'dilated_neighbours', 'downsample_depth', 'srgb_bytes_to_lab'
 ]

@@ -1,0 +1,18 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+# Asymmetric depth-gradient affinity only (Table 1 row 3 / Table 3 depth
+# delta = 3.5, gamma = 2.5, 19.547 AP).
+_base_ = ['./asyinst_r50-fpn_8xb1-24k_cityscapes-512x1024.py']
+
+custom_imports = dict(imports=['mmboundary'], allow_failed_imports=False)
+
+model = dict(
+    mask_head=dict(
+        loss_color=None,
+        loss_depth=dict(delta=3.5, gamma=2.5, loss_weight=0.1)))
+custom_hooks = [
+    dict(type='AsyInstCheckHook'),  # depth/boxes/stride before training
+    dict(
+        type='LossWeightWarmupHook',
+        loss_paths=['mask_head.loss_depth'],
+        warmup_iters=_base_.warmup_iters)
+]

@@ -1,0 +1,234 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""What AsyInst's affinities cost, measured side by side in one run.
+
+1. Data preprocessor: mmdet 3.3's ``BoxInstDataPreprocessor`` (per-image
+   skimage Lab on the host, one full-resolution float tensor per box) vs
+   mmboundary's ``AsyInstDataPreprocessor`` (batched torch, same
+   ``pairwise_masks``; checked equal in this run) without and with the
+   depth affinity, on ``--batch`` images of ``--height x --width``, calls
+   alternated, medians and ratios printed.
+2. Training iteration of BoxInst R50-FPN at the same size (preprocessing,
+   forward, backward; random weights, the configs' heads): projection only,
+   BoxInst (symmetric colour), AsyInst (asymmetric colour + depth) and
+   mmdet's own BoxInst, alternated; the ratio AsyInst / BoxInst is the
+   cost of the affinity terms.
+
+Example::
+
+    OMP_NUM_THREADS=1 python tools/analysis_tools/benchmark_asyinst.py \
+        --batch 2 --iter-batch 1 --height 512 --width 1024 --repeats 5 \
+        --iter-repeats 3 --threads 1
+"""
+import argparse
+import copy
+import statistics
+import time
+
+import numpy as np
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.bbox import HorizontalBoxes
+from mmengine import MessageHub
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+import mmboundary  # noqa: F401  (registers the modules)
+from mmboundary.registry import MMDET_MODELS
+from mmboundary.testing._utils import REPO_ROOT
+
+NORM = dict(
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_size_divisor=32)
+ROOT_CFG = 'configs/asyinst/boxinst_r50-fpn_8xb1-24k_cityscapes-512x1024.py'
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument(
+        '--iter-batch',
+        type=int,
+        default=1,
+        help='images per training iteration (the paper: 1 per GPU)')
+    parser.add_argument('--height', type=int, default=512)
+    parser.add_argument('--width', type=int, default=1024)
+    parser.add_argument('--boxes', type=int, default=10)
+    parser.add_argument('--mask-stride', type=int, default=4)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument(
+        '--iter-repeats',
+        type=int,
+        default=3,
+        help='training iterations per variant (0 skips part 2)')
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args()
+
+
+def make_batch(args, rng):
+    inputs, samples = [], []
+    h, w = args.height, args.width
+    for _ in range(args.batch):
+        blocks = rng.integers(0, 256, (h // 16 + 1, w // 16 + 1, 3))
+        img = np.kron(blocks, np.ones((16, 16, 1), int))[:h, :w]
+        img = np.clip(img + rng.integers(-8, 9, img.shape), 0, 255)
+        inputs.append(torch.from_numpy(img.astype(np.uint8)).permute(2, 0, 1))
+        x1 = rng.uniform(0, w - 200, args.boxes)
+        y1 = rng.uniform(0, h - 150, args.boxes)
+        boxes = np.stack([
+            x1, y1, x1 + rng.uniform(20, 200, args.boxes),
+            y1 + rng.uniform(20, 150, args.boxes)
+        ], 1)
+        yy, xx = np.mgrid[:h, :w].astype(np.float32)
+        depth = 5 + 0.01 * xx + 0.02 * yy
+        depth[rng.random((h, w)) < 0.05] = 0
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(h, w),
+                ori_shape=(h, w),
+                pad_shape=(h, w),
+                scale_factor=(1.0, 1.0),
+                gt_depth_map=depth))
+        sample.gt_instances = InstanceData(
+            bboxes=HorizontalBoxes(torch.tensor(boxes, dtype=torch.float32)),
+            labels=torch.from_numpy(rng.integers(0, 8, args.boxes)))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_preprocessors(args, data):
+    pre = dict(NORM, mask_stride=args.mask_stride)
+    mmdet = MMDET_MODELS.build(dict(type='BoxInstDataPreprocessor', **pre))
+    ours = MMDET_MODELS.build(dict(type='AsyInstDataPreprocessor', **pre))
+    ours_d = MMDET_MODELS.build(
+        dict(type='AsyInstDataPreprocessor', depth_thresh=0.01, **pre))
+    ref = mmdet(copy.deepcopy(data), training=True)
+    got = ours(copy.deepcopy(data), training=True)
+    same = all(
+        torch.equal(r.gt_instances.pairwise_masks,
+                    g.gt_instances.pairwise_masks) and np.array_equal(
+                        r.gt_instances.masks.masks.astype(bool),
+                        g.gt_instances.masks.masks.astype(bool))
+        for r, g in zip(ref['data_samples'], got['data_samples']))
+    times = {'mmdet': [], 'ours': [], 'ours+depth': []}
+    for _ in range(args.repeats):
+        for name, module in (('mmdet', mmdet), ('ours', ours), ('ours+depth',
+                                                                ours_d)):
+            batch = copy.deepcopy(data)
+            times[name].append(timed(lambda: module(batch, training=True)))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f'== data preprocessor, {args.batch} x {args.height}x{args.width}, '
+          f'{args.boxes} boxes/image, mask stride {args.mask_stride}, '
+          f'{args.repeats} alternated calls each')
+    print(f'pairwise_masks and box masks identical to mmdet: {same}')
+    for name, value in med.items():
+        print(f'{name:>12}: median {value * 1000:8.1f} ms')
+    print(f'speed-up ours vs mmdet:       {med["mmdet"] / med["ours"]:.1f}x')
+    print(f'speed-up ours+depth vs mmdet: '
+          f'{med["mmdet"] / med["ours+depth"]:.1f}x')
+
+
+def build_model(mask_head, pre, args):
+    cfg = Config.fromfile(f'{REPO_ROOT}/{ROOT_CFG}')
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.backbone.init_cfg = None
+    model_cfg.data_preprocessor = dict(pre, mask_stride=args.mask_stride)
+    model_cfg.mask_head.update(mask_head)
+    for key in ('loss_color', 'loss_depth'):  # not arguments of mmdet's head
+        if model_cfg.mask_head.type == 'BoxInstMaskHead':
+            model_cfg.mask_head.pop(key)
+    model_cfg.mask_head.mask_out_stride = args.mask_stride
+    torch.manual_seed(0)
+    model = MMDET_MODELS.build(model_cfg)
+    model.train()
+    return model
+
+
+def bench_iteration(args, data):
+    data = dict(
+        inputs=data['inputs'][:args.iter_batch],
+        data_samples=data['data_samples'][:args.iter_batch])
+    sym = dict(type='AsymmetricAffinityLoss', delta=0.0, gamma=0.0)
+    variants = {
+        'projection only':
+        build_model(
+            dict(loss_color=None, loss_depth=None),
+            dict(type='AsyInstDataPreprocessor', **NORM), args),
+        'BoxInst':
+        build_model(
+            dict(loss_color=sym, loss_depth=None),
+            dict(type='AsyInstDataPreprocessor', **NORM), args),
+        'AsyInst':
+        build_model(
+            dict(
+                loss_color=dict(sym, delta=2.5, gamma=1.5),
+                loss_depth=dict(
+                    type='AsymmetricAffinityLoss',
+                    delta=3.5,
+                    gamma=2.5,
+                    loss_weight=0.1,
+                    loss_name='loss_mask_depth')),
+            dict(type='AsyInstDataPreprocessor', depth_thresh=0.01, **NORM),
+            args),
+        'mmdet BoxInst':
+        build_model(
+            dict(
+                type='BoxInstMaskHead',
+                warmup_iters=1,
+                loss_color=None,
+                loss_depth=None), dict(type='BoxInstDataPreprocessor', **NORM),
+            args),
+    }
+    hub = MessageHub.get_instance('benchmark_asyinst')
+    hub.update_info('iter', 10)  # mmdet's head reads it (full weight)
+
+    def step(model):
+        batch = model.data_preprocessor(copy.deepcopy(data), training=True)
+        losses = model(**batch, mode='loss')
+        loss, _ = model.parse_losses(losses)
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+
+    for model in variants.values():  # warm-up
+        step(model)
+    times = {k: [] for k in variants}
+    for _ in range(args.iter_repeats):
+        for name, model in variants.items():
+            times[name].append(timed(lambda: step(model)))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f'== training iteration, BoxInst R50-FPN, {args.iter_batch} x '
+          f'{args.height}x{args.width}, mask stride {args.mask_stride}, '
+          f'{args.iter_repeats} alternated iterations each')
+    for name, value in med.items():
+        print(f'{name:>16}: median {value:7.3f} s')
+    print(f'AsyInst / BoxInst:          {med["AsyInst"] / med["BoxInst"]:.3f}')
+    print(f'AsyInst / projection only:  '
+          f'{med["AsyInst"] / med["projection only"]:.3f}')
+    print(f'BoxInst (mmboundary) / mmdet BoxInst: '
+          f'{med["BoxInst"] / med["mmdet BoxInst"]:.3f}')
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    init_default_scope('mmdet')
+    rng = np.random.default_rng(args.seed)
+    data = make_batch(args, rng)
+    print(f'torch threads: {torch.get_num_threads()}')
+    bench_preprocessors(args, data)
+    if args.iter_repeats > 0:
+        bench_iteration(args, data)
+
+
+if __name__ == '__main__':
+    main()
