@@ -1,9 +1,15 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
+from .frozen_net_pretrain_hook import (FrozenNetPretrainHook, load_label,
+                                       pretrain_tool_main, seg_map_infos)
+from .inverse_net_pretrain_hook import (InverseNetPretrainHook,
+                                        pretrain_inverse_net_from_datasets)
 from .loss_weight_warmup_hook import LossWeightWarmupHook
 
 __all__ = [
     'LossWeightWarmupHook', 'EdgeNetPretrainHook',
-    'pretrain_edge_net_from_datasets'
+    'pretrain_edge_net_from_datasets', 'FrozenNetPretrainHook', 'load_label',
+    'pretrain_tool_main', 'seg_map_infos', 'InverseNetPretrainHook',
+    'pretrain_inverse_net_from_datasets'
 ]

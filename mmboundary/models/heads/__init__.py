@@ -1,5 +1,6 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
+from .boundary_head import BoundaryHead
 from .edge_agreement_mask_head import EdgeAgreementMaskHead
 from .ubernet_edge_head import UbernetEdgeHead
 
-__all__ = ['EdgeAgreementMaskHead', 'UbernetEdgeHead']
+__all__ = ['EdgeAgreementMaskHead', 'UbernetEdgeHead', 'BoundaryHead']

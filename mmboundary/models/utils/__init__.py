@@ -1,5 +1,7 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 from .frozen import TRAINING_ONLY_MARKER, FrozenAuxNet, training_only_prefixes
+from .inverse_net import (InverseNet, euclidean_distance, geodesic_distance,
+                          warp_boundary)
 from .semantic_edge_net import (SemanticEdgeNet, edge_target,
                                 evaluate_edge_net, load_edge_net_state,
                                 pretrain_semantic_edge_net, save_edge_net)
@@ -7,5 +9,6 @@ from .semantic_edge_net import (SemanticEdgeNet, edge_target,
 __all__ = [
     'FrozenAuxNet', 'TRAINING_ONLY_MARKER', 'training_only_prefixes',
     'SemanticEdgeNet', 'edge_target', 'evaluate_edge_net',
-    'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net'
+    'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net',
+    'InverseNet', 'euclidean_distance', 'geodesic_distance', 'warp_boundary'
 ]
