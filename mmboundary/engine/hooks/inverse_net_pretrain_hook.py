@@ -10,10 +10,14 @@ barrier and the verified load are
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
-    FrozenNetPretrainHook, pretrain_from_datasets, unwrap_model)
+    FrozenNetPretrainHook, pretrain_from_datasets, unwrap_dataset,
+    unwrap_model)
 from mmboundary.registry import HOOKS
 
-__all__ = ['InverseNetPretrainHook', 'pretrain_inverse_net_from_datasets']
+__all__ = [
+    'InverseNetPretrainHook', 'pretrain_inverse_net_from_datasets',
+    'check_boundary_pipeline'
+]
 
 
 def pretrain_inverse_net_from_datasets(
@@ -50,6 +54,33 @@ def pretrain_inverse_net_from_datasets(
                                   device, log)
 
 
+def check_boundary_pipeline(model, dataset) -> None:
+    """KeyError before training when a :class:`BoundaryHead` reads
+    ``gt_edge_map`` but the training pipeline lacks
+    ``GenerateSobelBoundary`` (datasets without a visible pipeline are not
+    checked)."""
+    from mmboundary.datasets.transforms import GenerateSobelBoundary
+    from mmboundary.models.heads import BoundaryHead
+    heads = [
+        m for m in unwrap_model(model).modules()
+        if isinstance(m, BoundaryHead) and m.boundary_source == 'gt_edge_map'
+    ]
+    dataset = unwrap_dataset(dataset)
+    parts = getattr(dataset, 'datasets', None) or [dataset]
+    for part in parts:
+        transforms = getattr(
+            getattr(unwrap_dataset(part), 'pipeline', None), 'transforms',
+            None)
+        if heads and transforms is not None and not any(
+                isinstance(t, GenerateSobelBoundary) for t in transforms):
+            raise KeyError(
+                'BoundaryHead reads gt_edge_map but the training pipeline of '
+                f'{type(part).__name__} has no GenerateSobelBoundary; add '
+                "dict(type='GenerateSobelBoundary') after the geometric "
+                "transforms, before PackSegInputs (or set the head's "
+                "boundary_source='sobel').")
+
+
 @HOOKS.register_module()
 class InverseNetPretrainHook(FrozenNetPretrainHook):
     """Pretrain the InverseNet once (rank 0, cached by a hash of data and
@@ -80,6 +111,12 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
                  name: str = 'inverse_net',
                  max_val_images: Optional[int] = 100) -> None:
         super().__init__(settings, cache_dir, name, max_val_images)
+
+    def before_train(self, runner) -> None:
+        """Check the boundary target is in the pipeline, then pretrain (rank
+        0, once) and load the InverseNet on every rank."""
+        check_boundary_pipeline(runner.model, runner.train_dataloader.dataset)
+        super().before_train(runner)
 
     def check_settings(self, settings: Dict) -> None:
         """Unknown keys raise KeyError."""

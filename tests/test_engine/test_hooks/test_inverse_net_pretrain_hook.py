@@ -156,3 +156,21 @@ def test_configured_checkpoint_is_left_alone(tmp_path, dataset, calls):
         _runner(tmp_path, dataset, model))
     assert calls == []
     assert not glob.glob(str(tmp_path / 'inverse_net' / '*.pth'))
+
+
+def test_missing_boundary_target_fails_before_training(tmp_path, dataset,
+                                                       calls):
+    from mmboundary.datasets.transforms import GenerateSobelBoundary
+    from mmboundary.models.heads import BoundaryHead
+    with_head = Toy()
+    with_head.head = BoundaryHead(
+        in_channels=4, channels=4, loss_decode=dict(type='BoundaryBCELoss'))
+    dataset.pipeline = SimpleNamespace(transforms=[object()])
+    with pytest.raises(KeyError, match='GenerateSobelBoundary'):
+        InverseNetPretrainHook(settings=SETTINGS).before_train(
+            _runner(tmp_path, dataset, with_head))
+    assert calls == []
+    dataset.pipeline.transforms.append(GenerateSobelBoundary())
+    InverseNetPretrainHook(settings=SETTINGS).before_train(
+        _runner(tmp_path, dataset, with_head))
+    assert len(calls) == 1
