@@ -8,6 +8,12 @@ Usage::
 
 The config's ``default_scope`` (``mmseg`` or ``mmdet``, from its bases)
 selects the host; mmboundary modules resolve from either.
+
+Every run gets :class:`~mmboundary.engine.hooks.RandomStateHook`, so
+checkpoints carry the random states and ``--resume`` continues exactly as
+an uninterrupted run. ``--resume`` without a path picks the newest intact
+checkpoint of the work dir: a truncated one (a run killed while writing it)
+is named in a warning and skipped.
 """
 import argparse
 import logging
@@ -15,7 +21,9 @@ import logging
 from mmengine.logging import print_log
 
 from mmboundary.utils import finalize_distributed, prepare_distributed
-from mmboundary.utils.launch import (add_common_arguments, build_runner,
+from mmboundary.utils.checkpoint import latest_intact_checkpoint
+from mmboundary.utils.launch import (add_common_arguments,
+                                     add_random_state_hook, build_runner,
                                      clean_work_dir_on_early_failure,
                                      load_config, parse_common_arguments,
                                      resolve_work_dir)
@@ -63,9 +71,12 @@ def main(argv=None):
     work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         enable_amp(cfg)
+    add_random_state_hook(cfg)
     if args.resume == 'auto':
+        # the newest intact checkpoint: a truncated one (killed while
+        # writing) is named in a warning and the previous one is used
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = latest_intact_checkpoint(work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume

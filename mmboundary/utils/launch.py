@@ -113,6 +113,18 @@ def clean_work_dir_on_early_failure(work_dir: str) -> Iterator[None]:
         raise
 
 
+def add_random_state_hook(cfg: Config) -> None:
+    """Append :class:`~mmboundary.engine.hooks.RandomStateHook` to
+    ``custom_hooks`` unless the config has it, so that every checkpoint
+    carries the random states and ``--resume`` continues exactly."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    if not any(
+            h.get('type') in ('RandomStateHook', 'mmboundary.RandomStateHook')
+            for h in hooks):
+        hooks.append(dict(type='RandomStateHook'))
+    cfg.custom_hooks = hooks
+
+
 def build_runner(cfg: Config):
     """Build the runner the config asks for (``runner_type``) or mmengine's
     default :class:`~mmengine.runner.Runner`."""

@@ -49,3 +49,16 @@ def test_host_train_tool_runs_mmboundary_config(host, cfg,
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
     logs = glob.glob(osp.join(work_dir, '*', '*.log'))
     assert logs and 'Iter(train) [2/2]' in open(logs[0]).read()
+    if host is mmdet:
+        # the edge loss and its warm-up (60 iterations from 0) in the
+        # host's own log: factor t / 60 at t = 0, 1, so no edge loss first
+        lines = {
+            i:
+            [line for line in open(logs[0])
+             if f'Iter(train) [{i}/2]' in line][0]
+            for i in (1, 2)
+        }
+        assert 'warmup_factor: 0.0000' in lines[1]
+        assert 'loss_mask_edge: 0.0000' in lines[1]
+        assert f'warmup_factor: {1 / 60:.4f}' in lines[2]
+        assert 'loss_mask_edge: ' in lines[2]

@@ -55,7 +55,7 @@ def test_torch_weights_only_guard_stays_as_second_line(evil_checkpoint,
     # Even if the opcode scan missed the global, torch's weights-only
     # unpickler still refuses it: nothing is executed.
     path, marker = evil_checkpoint
-    monkeypatch.setattr(ckpt_module, 'pickled_globals', lambda f: [])
+    monkeypatch.setattr(ckpt_module, 'scan_checkpoint', lambda f: [])
     with pytest.raises(UnsafeCheckpointError, match='system'):
         load_checkpoint_safely(path)
     assert not marker.exists()

@@ -16,6 +16,7 @@ from mmboundary.utils.label_boundary import (check_label_map,
                                              neighbourhood_kernel,
                                              semantic_edge_map,
                                              sobel_boundary_map)
+from mmboundary.utils.validation import check_int, check_number, check_str
 
 __all__ = [
     'semantic_edge_map', 'sobel_boundary_map', 'GenerateSemanticEdge',
@@ -72,15 +73,16 @@ class GenerateSemanticEdge(BaseTransform):
                  num_classes: Optional[int] = None,
                  seg_key: str = 'gt_seg_map',
                  out_key: str = 'gt_edge_map') -> None:
+        owner = 'GenerateSemanticEdge'
+        self.ignore_index = check_int(
+            ignore_index, 'ignore_index', owner, optional=True)
+        self.connectivity = check_int(connectivity, 'connectivity', owner)
+        self.width = check_int(width, 'width', owner, low=1)
         neighbourhood_kernel(connectivity, width)  # validate early
-        if num_classes is not None and num_classes < 1:
-            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-        self.ignore_index = ignore_index
-        self.connectivity = connectivity
-        self.width = width
-        self.num_classes = num_classes
-        self.seg_key = seg_key
-        self.out_key = out_key
+        self.num_classes = check_int(
+            num_classes, 'num_classes', owner, low=1, optional=True)
+        self.seg_key = check_str(seg_key, 'seg_key', owner)
+        self.out_key = check_str(out_key, 'out_key', owner)
 
     def transform(self, results: dict) -> dict:
         label = _get_label(results, self.seg_key)
@@ -124,12 +126,12 @@ class GenerateSobelBoundary(BaseTransform):
                  ignore_index: Optional[int] = 255,
                  seg_key: str = 'gt_seg_map',
                  out_key: str = 'gt_edge_map') -> None:
-        if threshold < 0:
-            raise ValueError(f'threshold must be >= 0, got {threshold}')
-        self.threshold = threshold
-        self.ignore_index = ignore_index
-        self.seg_key = seg_key
-        self.out_key = out_key
+        owner = 'GenerateSobelBoundary'
+        self.threshold = check_number(threshold, 'threshold', owner, low=0)
+        self.ignore_index = check_int(
+            ignore_index, 'ignore_index', owner, optional=True)
+        self.seg_key = check_str(seg_key, 'seg_key', owner)
+        self.out_key = check_str(out_key, 'out_key', owner)
 
     def transform(self, results: dict) -> dict:
         label = _get_label(results, self.seg_key)

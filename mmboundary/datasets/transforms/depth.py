@@ -28,6 +28,7 @@ from mmcv.transforms.utils import cache_random_params
 from mmengine import fileio
 
 from mmboundary.registry import TRANSFORMS
+from mmboundary.utils.validation import check_number, check_str
 
 __all__ = ['LoadCityscapesDepth', 'AlignDepth', 'disparity_to_depth']
 
@@ -103,10 +104,15 @@ class LoadCityscapesDepth(BaseTransform):
                  camera_dir: str = 'camera',
                  max_depth: Optional[float] = None,
                  backend_args: Optional[dict] = None) -> None:
-        self.img_dir = img_dir
-        self.disparity_dir = disparity_dir
-        self.camera_dir = camera_dir
-        self.max_depth = max_depth
+        owner = 'LoadCityscapesDepth'
+        self.img_dir = check_str(img_dir, 'img_dir', owner)
+        self.disparity_dir = check_str(disparity_dir, 'disparity_dir', owner)
+        self.camera_dir = check_str(camera_dir, 'camera_dir', owner)
+        self.max_depth = check_number(
+            max_depth, 'max_depth', owner, low=0, low_open=True, optional=True)
+        if backend_args is not None and not isinstance(backend_args, dict):
+            raise TypeError(f'{owner}: `backend_args` must be a dict or None,'
+                            f' got {backend_args!r}')
         self.backend_args = backend_args
 
     def _sibling(self, img_path: str, folder: str, suffix: str) -> str:
@@ -233,6 +239,15 @@ class AlignDepth(BaseTransform):
     ) -> None:
         if isinstance(keys, str):
             keys = (keys, )
+        if not isinstance(keys, (list, tuple)) or not keys or not all(
+                isinstance(k, str) and k for k in keys):
+            raise TypeError('AlignDepth: `keys` must be a results key or a '
+                            f'non-empty list of keys, got {keys!r}')
+        if not isinstance(transforms, (list, tuple)) or not all(
+                isinstance(t, dict) or callable(t) for t in transforms):
+            raise TypeError('AlignDepth: `transforms` must be a list of '
+                            'transform configs (dicts) or callables, got '
+                            f'{transforms!r}')
         self.keys = tuple(keys)
         self.transforms = Compose(transforms)
 

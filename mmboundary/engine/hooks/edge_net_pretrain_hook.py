@@ -92,10 +92,19 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
         super().__init__(settings, cache_dir, name, max_val_images)
 
     def check_settings(self, settings: Dict) -> None:
-        """Unknown keys raise KeyError."""
-        from mmboundary.models.utils.semantic_edge_net_pretrain import \
-            settings_with_defaults
+        """Unknown keys raise KeyError; values of the wrong kind TypeError;
+        counts below 1 and other numbers below 0 ValueError."""
+        from mmboundary.models.utils.pretrained_aux_net import \
+            check_setting_types
+        from mmboundary.models.utils.semantic_edge_net_pretrain import (
+            DEFAULT_PRETRAIN_SETTINGS, settings_with_defaults)
         settings_with_defaults(settings)
+        check_setting_types(
+            DEFAULT_PRETRAIN_SETTINGS,
+            settings,
+            'EdgeNetPretrainHook',
+            count_keys=('max_epochs', 'crops_per_image', 'batch_size'),
+            scalar_ok=('crop_size', ))
 
     @staticmethod
     def semeda_losses(model) -> List:

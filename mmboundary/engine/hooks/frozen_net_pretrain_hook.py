@@ -25,6 +25,8 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from mmboundary.utils.validation import check_int, check_str
+
 
 def unwrap_dataset(dataset):
     """Strip mmengine wrappers that repeat one dataset (RepeatDataset,
@@ -176,12 +178,17 @@ class FrozenNetPretrainHook(Hook):
                  cache_dir: Optional[str] = None,
                  name: str = 'aux_net',
                  max_val_images: Optional[int] = 100) -> None:
+        owner = type(self).__name__
+        if settings is not None and not isinstance(settings, dict):
+            raise TypeError(f'{owner}: `settings` must be a dict, got '
+                            f'{settings!r}')
         settings = dict(settings or {})
         self.check_settings(settings)  # fail early on unknown keys
         self.settings = settings
-        self.cache_dir = cache_dir
-        self.name = name
-        self.max_val_images = max_val_images
+        self.cache_dir = check_str(cache_dir, 'cache_dir', owner, True)
+        self.name = check_str(name, 'name', owner)
+        self.max_val_images = check_int(
+            max_val_images, 'max_val_images', owner, low=1, optional=True)
         self.pretrained_here = False  # for tests and logs
         self.checkpoint: Optional[str] = None
 

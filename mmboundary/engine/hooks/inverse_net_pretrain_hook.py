@@ -119,9 +119,19 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
         super().before_train(runner)
 
     def check_settings(self, settings: Dict) -> None:
-        """Unknown keys raise KeyError."""
-        from mmboundary.models.utils.inverse_net_pretrain import \
-            inverse_net_settings_with_defaults
+        """Unknown keys raise KeyError; values of the wrong kind TypeError;
+        counts below 1 and other numbers below 0 ValueError; an unknown
+        distance ValueError."""
+        from mmboundary.models.utils.inverse_net_pretrain import (
+            DEFAULT_INVERSE_NET_SETTINGS, inverse_net_settings_with_defaults)
+        from mmboundary.models.utils.pretrained_aux_net import \
+            check_setting_types
+        check_setting_types(
+            DEFAULT_INVERSE_NET_SETTINGS,
+            settings,
+            'InverseNetPretrainHook',
+            count_keys=('tile_size', 'in_pool', 'tiles_per_image',
+                        'max_pool_tiles', 'steps', 'batch_size'))
         inverse_net_settings_with_defaults(settings)
 
     def target_losses(self, model) -> List:

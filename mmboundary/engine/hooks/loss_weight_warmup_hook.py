@@ -6,6 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmboundary.registry import HOOKS
+from mmboundary.utils.validation import check_int, check_number
 
 
 @HOOKS.register_module()
@@ -16,6 +17,7 @@ class LossWeightWarmupHook(Hook):
     target is ``w * (s + (1 - s) * min(t / warmup_iters, 1))`` with ``w`` the
     configured weight and ``s = start_factor``. The factor depends only on
     ``runner.iter``, so a resumed run continues the ramp where it stopped.
+    It is logged as ``warmup_factor`` every iteration.
 
     Args:
         loss_paths (Sequence[str]): Dotted paths from the (unwrapped) model to
@@ -32,19 +34,18 @@ class LossWeightWarmupHook(Hook):
                  loss_paths: Sequence[str],
                  warmup_iters: int,
                  start_factor: float = 0.0) -> None:
-        if isinstance(loss_paths, str) or not loss_paths:
+        if isinstance(loss_paths, str) or not isinstance(
+                loss_paths, (list, tuple)) or not loss_paths or not all(
+                    isinstance(p, str) and p for p in loss_paths):
             raise ValueError('LossWeightWarmupHook: `loss_paths` must be a '
                              f'non-empty list of module paths, got '
                              f'{loss_paths!r}.')
-        if int(warmup_iters) <= 0:
-            raise ValueError('LossWeightWarmupHook: `warmup_iters` must be '
-                             f'positive, got {warmup_iters}.')
-        if not 0.0 <= start_factor <= 1.0:
-            raise ValueError('LossWeightWarmupHook: `start_factor` must be '
-                             f'in [0, 1], got {start_factor}.')
+        owner = 'LossWeightWarmupHook'
         self.loss_paths = list(loss_paths)
-        self.warmup_iters = int(warmup_iters)
-        self.start_factor = float(start_factor)
+        self.warmup_iters = check_int(
+            warmup_iters, 'warmup_iters', owner, low=1)
+        self.start_factor = check_number(
+            start_factor, 'start_factor', owner, low=0, high=1)
         self._targets: Dict[str, object] = {}
         self._base: Dict[str, float] = {}
 
@@ -78,10 +79,13 @@ class LossWeightWarmupHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
-        """Set every target's weight for the coming iteration."""
+        """Set every target's weight for the coming iteration and log the
+        factor as ``warmup_factor`` (``train/warmup_factor`` in the message
+        hub, so it appears in the host's log next to the losses)."""
         factor = self.factor(runner.iter)
         for path, module in self._targets.items():
             module.loss_weight = self._base[path] * factor
+        runner.message_hub.update_scalar('train/warmup_factor', factor)
 
     def after_train(self, runner) -> None:
         """Restore the configured weights."""

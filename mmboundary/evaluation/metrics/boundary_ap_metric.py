@@ -24,6 +24,7 @@ from mmengine.fileio import load
 from mmengine.logging import MMLogger
 
 from mmboundary.registry import METRICS
+from mmboundary.utils.validation import check_bool, check_int, check_str
 from ..functional.boundary_iou import boundary_width, check_ratio
 
 #: Index of each summary item in ``COCOeval.stats`` (as in mmdet).
@@ -93,19 +94,25 @@ def build_boundary_cocoeval(coco_gt,
                             coco_dt,
                             dilation_ratio: float,
                             fast_boundary: bool = True,
+                            iouType: str = 'boundary',
                             **kwargs):
-    """faster-coco-eval's ``COCOeval_faster(iouType='boundary')``.
+    """faster-coco-eval's ``COCOeval_faster(iouType=iouType)``.
 
-    With ``fast_boundary`` the boundary of every annotation is computed by
-    :func:`boundary_rle` instead of the library's RLE erosion (same bands,
-    several times faster on large images); the matching, accumulation and
-    summary stay the library's.
+    With ``fast_boundary`` and ``iouType='boundary'`` the boundary of every
+    annotation is computed by :func:`boundary_rle` instead of the library's
+    RLE erosion (same bands, several times faster on large images); the
+    matching, accumulation and summary stay the library's. Any other
+    ``iouType`` (``'segm'``, ``'bbox'``) is evaluated exactly as the library
+    does: no boundary is computed and the matching IoU is the mask (box)
+    IoU.
 
     Args:
         coco_gt (faster_coco_eval.COCO): Ground truth.
         coco_dt (faster_coco_eval.COCO): Detections.
         dilation_ratio (float): Boundary width as a fraction of the diagonal.
         fast_boundary (bool): Use :func:`boundary_rle`. Defaults to True.
+        iouType (str): ``'boundary'``, ``'segm'`` or ``'bbox'``. Defaults
+            to ``'boundary'``.
         **kwargs: Other ``COCOeval_faster`` arguments.
 
     Returns:
@@ -113,10 +120,16 @@ def build_boundary_cocoeval(coco_gt,
     """
     from faster_coco_eval import COCOeval_faster
 
+    if iouType not in ('boundary', 'segm', 'bbox'):
+        raise ValueError(f'build_boundary_cocoeval: iouType must be '
+                         f"'boundary', 'segm' or 'bbox', got {iouType!r}")
+
     class _FastBoundaryCOCOeval(COCOeval_faster):
 
         def _prepare(self):
             p = self.params
+            if p.iouType != 'boundary':  # nothing of ours to add
+                return super()._prepare()
             p.compute_boundary = False  # masks only; boundaries below
             try:
                 super()._prepare()
@@ -134,7 +147,7 @@ def build_boundary_cocoeval(coco_gt,
     return cls(
         coco_gt,
         coco_dt,
-        iouType='boundary',
+        iouType=iouType,
         boundary_dilation_ratio=dilation_ratio,
         **kwargs)
 
@@ -185,6 +198,9 @@ class BoundaryAPMetric(CocoMetric):
                  boundary_cpu_count: int = 1,
                  fast_boundary: bool = True,
                  **kwargs) -> None:
+        if not isinstance(metric, (str, list, tuple)):
+            raise TypeError('BoundaryAPMetric: `metric` must be a metric '
+                            f'name or a list of names, got {metric!r}')
         metrics = [metric] if isinstance(metric, str) else list(metric)
         unknown = [
             m for m in metrics if m not in HOST_METRICS + ('boundary', )
@@ -193,12 +209,18 @@ class BoundaryAPMetric(CocoMetric):
             raise KeyError(f'BoundaryAPMetric: unknown metric {unknown} in '
                            f'metric={metrics}; choose from '
                            f'{list(HOST_METRICS) + ["boundary"]}')
+        owner = 'BoundaryAPMetric'
+        check_str(ann_file, 'ann_file', owner, optional=True)
+        dilation_ratio = check_ratio(boundary_dilation_ratio,
+                                     'boundary_dilation_ratio')
+        cpu_count = check_int(boundary_cpu_count, 'boundary_cpu_count', owner,
+                              1)
+        fast_boundary = check_bool(fast_boundary, 'fast_boundary', owner)
         host = [m for m in metrics if m != 'boundary']
         super().__init__(ann_file=ann_file, metric=host or 'segm', **kwargs)
         self.metrics = metrics
-        self.boundary_dilation_ratio = check_ratio(boundary_dilation_ratio,
-                                                   'boundary_dilation_ratio')
-        self.boundary_cpu_count = int(boundary_cpu_count)
+        self.boundary_dilation_ratio = dilation_ratio
+        self.boundary_cpu_count = cpu_count
         self.fast_boundary = fast_boundary
         if self._coco_api is not None and 0 in self._coco_api.anns:
             # pycocotools (and faster-coco-eval) store the id of the matched

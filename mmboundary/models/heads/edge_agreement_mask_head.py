@@ -52,6 +52,12 @@ class EdgeAgreementMaskHead(FCNMaskHead):
                      p=2,
                      loss_weight=1.0),
                  **kwargs) -> None:
+        if not isinstance(loss_edge, (dict, list, tuple)) or (
+                not isinstance(loss_edge, dict)
+                and not all(isinstance(c, dict) for c in loss_edge)):
+            raise TypeError('EdgeAgreementMaskHead: `loss_edge` must be a '
+                            'loss config dict or a list of them, got '
+                            f'{loss_edge!r}')
         super().__init__(*args, **kwargs)
         cfgs = [loss_edge] if isinstance(loss_edge, dict) else list(loss_edge)
         if not cfgs:

@@ -1,5 +1,9 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 from .boundary_bce_loss import BoundaryBCELoss, balanced_bce_with_logits
+from .dvis_losses import (DVISBinaryLoss, MumfordShahLoss,
+                          PermutationInvariantLoss, QuantizationLoss,
+                          dvis_huber, permutation_invariant_loss,
+                          stratified_offsets)
 from .edge_agreement_loss import (EDGE_FILTERS, EdgeAgreementLoss,
                                   edge_agreement_loss, edge_kernels)
 from .inverseform_loss import (InverseFormLoss, extract_tiles, grid_tiles,
@@ -8,7 +12,9 @@ from .semeda_loss import SemedaLoss, semeda_embedding_loss
 
 __all__ = [
     'EdgeAgreementLoss', 'edge_agreement_loss', 'edge_kernels', 'EDGE_FILTERS',
-    'SemedaLoss', 'semeda_embedding_loss', 'BoundaryBCELoss',
-    'balanced_bce_with_logits', 'InverseFormLoss', 'extract_tiles',
-    'grid_tiles', 'tile_boxes'
+    'SemedaLoss', 'semeda_embedding_loss', 'DVISBinaryLoss',
+    'PermutationInvariantLoss', 'MumfordShahLoss', 'QuantizationLoss',
+    'dvis_huber', 'permutation_invariant_loss', 'stratified_offsets',
+    'BoundaryBCELoss', 'balanced_bce_with_logits', 'InverseFormLoss',
+    'extract_tiles', 'grid_tiles', 'tile_boxes'
 ]

@@ -20,7 +20,6 @@ of a 2x2 kernel (0 pixels of padding before, 1 after) used by TensorFlow and
 one 3x3 footprint, 2x2 and 3x3 filters can be mixed freely and are applied
 together in one pass. Output maps have the size of the input mask.
 """
-import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmboundary.registry import MODELS
+from mmboundary.utils.validation import check_bool, check_number, check_str
 
 # Raw kernels exactly as defined in the paper (Sec. 3.1, eq. 3) and the
 # reference code (cross-correlation, as in ``F.conv2d``). Each entry is a
@@ -455,9 +455,22 @@ class EdgeAgreementLoss(nn.Module):
                  padding_mode: str = 'zeros',
                  loss_name: str = 'loss_mask_edge') -> None:
         super().__init__()
-        if not (isinstance(p, (int, float)) and p > 0 and math.isfinite(p)):
-            raise ValueError(f'EdgeAgreementLoss: `p` must be a finite number '
-                             f'> 0, got {p!r}')
+        owner = 'EdgeAgreementLoss'
+        p = check_number(p, 'p', owner, low=0, low_open=True)
+        loss_weight = check_number(loss_weight, 'loss_weight', owner, low=0)
+        smooth_gt = check_bool(smooth_gt, 'smooth_gt', owner)
+        smooth_pred = check_bool(smooth_pred, 'smooth_pred', owner)
+        smooth_sigma = check_number(
+            smooth_sigma, 'smooth_sigma', owner, low=0, low_open=True)
+        magnitude = check_bool(magnitude, 'magnitude', owner)
+        normalize = check_bool(normalize, 'normalize', owner)
+        exp_divisor = check_number(
+            exp_divisor, 'exp_divisor', owner, low=0, low_open=True)
+        check_str(loss_name, 'loss_name', owner)
+        if not isinstance(filters, str) and not isinstance(
+                filters, (list, tuple)):
+            raise TypeError(f'{owner}: `filters` must be a filter name or a '
+                            f'list of names, got {filters!r}')
         if mode not in EDGE_LOSS_MODES:
             raise ValueError(f'EdgeAgreementLoss: unknown `mode` {mode!r}; '
                              f'valid modes are {list(EDGE_LOSS_MODES)}')

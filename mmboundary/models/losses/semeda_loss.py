@@ -25,6 +25,8 @@ from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
                                                        one_hot_masks)
 from mmboundary.registry import MODELS
 from mmboundary.utils.label_boundary import edge_target
+from mmboundary.utils.validation import (check_bool, check_int, check_number,
+                                         check_str)
 
 _NO_WEIGHTS_MSG = (
     'SemedaLoss: the edge net has no pretrained weights. Give '
@@ -144,6 +146,20 @@ class SemedaLoss(nn.Module):
                  ignore_index: int = 255,
                  loss_name: Optional[str] = None) -> None:
         super().__init__()
+        owner = 'SemedaLoss'
+        num_classes = check_int(num_classes, 'num_classes', owner, low=2)
+        check_str(edge_net_checkpoint, 'edge_net_checkpoint', owner, True)
+        if isinstance(layer_weights, str) or not isinstance(
+                layer_weights, (list, tuple)) or not all(
+                    isinstance(w, (int, float)) and not isinstance(w, bool)
+                    for w in layer_weights):
+            raise TypeError(f'{owner}: `layer_weights` must be a list of 3 '
+                            f'numbers, got {layer_weights!r}')
+        before_relu = check_bool(before_relu, 'before_relu', owner)
+        kernel_size = check_int(kernel_size, 'kernel_size', owner, low=1)
+        loss_weight = check_number(loss_weight, 'loss_weight', owner, low=0)
+        ignore_index = check_int(ignore_index, 'ignore_index', owner)
+        check_str(loss_name, 'loss_name', owner, optional=True)
         if mode not in ('embedding', 'edge_ce'):
             raise ValueError(f"SemedaLoss: mode must be 'embedding' or "
                              f"'edge_ce', got {mode!r}.")

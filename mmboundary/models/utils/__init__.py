@@ -2,6 +2,8 @@
 from .frozen import TRAINING_ONLY_MARKER, FrozenAuxNet, training_only_prefixes
 from .inverse_net import (InverseNet, euclidean_distance, geodesic_distance,
                           warp_boundary)
+from .mean_shift import (MeanShiftDiscretizer, blurring_mean_shift,
+                         extend_boxes, mean_shift_kernel)
 from .semantic_edge_net import (SemanticEdgeNet, edge_target,
                                 evaluate_edge_net, load_edge_net_state,
                                 pretrain_semantic_edge_net, save_edge_net)
@@ -10,5 +12,7 @@ __all__ = [
     'FrozenAuxNet', 'TRAINING_ONLY_MARKER', 'training_only_prefixes',
     'SemanticEdgeNet', 'edge_target', 'evaluate_edge_net',
     'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net',
-    'InverseNet', 'euclidean_distance', 'geodesic_distance', 'warp_boundary'
+    'MeanShiftDiscretizer', 'blurring_mean_shift', 'extend_boxes',
+    'mean_shift_kernel', 'InverseNet', 'euclidean_distance',
+    'geodesic_distance', 'warp_boundary'
 ]

@@ -29,7 +29,7 @@ from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple
 import torch
 
 __all__ = [
-    'complete_settings', 'files_fingerprint', 'settings_cache_key',
+    'complete_settings', 'check_setting_types', 'files_fingerprint', 'settings_cache_key',
     'save_aux_net', 'load_aux_net_state', 'isolated_rng'
 ]
 
@@ -44,6 +44,45 @@ def complete_settings(defaults: Dict, settings: Optional[Dict],
         raise KeyError(f'Unknown {what} setting(s) {unknown}; known: '
                        f'{sorted(defaults)}.')
     return dict(defaults, **settings)
+
+
+def check_setting_types(defaults: Dict,
+                        settings: Dict,
+                        owner: str,
+                        count_keys: Sequence[str] = (),
+                        scalar_ok: Sequence[str] = ()) -> None:
+    """Check each given setting against the kind of its default.
+
+    A tuple default takes a list or tuple (or, for keys in ``scalar_ok``, an
+    int); a float default any number; an int default an int; a str default
+    a str. Numbers must be >= 1 for keys in ``count_keys`` and >= 0
+    otherwise. Keys not in ``defaults`` are left to :func:`complete_settings`.
+
+    Raises:
+        TypeError: a value of the wrong kind (bools are never numbers).
+        ValueError: a number below its bound.
+    """
+    for key, value in settings.items():
+        if key not in defaults:
+            continue
+        default = defaults[key]
+        if isinstance(default, tuple):
+            ok = isinstance(value, (tuple, list)) or (key in scalar_ok
+                                                      and isinstance(
+                                                          value, int))
+        elif isinstance(default, str):
+            ok = isinstance(value, str)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float))
+        else:
+            ok = isinstance(value, int)
+        if isinstance(value, bool) or not ok:
+            raise TypeError(f"{owner}: `settings['{key}']` must be like the "
+                            f'default {default!r}, got {value!r}')
+        low = 1 if key in count_keys else 0
+        if isinstance(value, (int, float)) and value < low:
+            raise ValueError(f"{owner}: `settings['{key}']` must be >= "
+                             f'{low}, got {value!r}')
 
 
 def files_fingerprint(paths: Sequence[str]) -> str:

@@ -226,12 +226,17 @@ def test_depth_aligned_after_each_transform(scope, step):
 def test_depth_aligned_through_a_training_pipeline(scope, steps):
     shapes = set()
     flips = set()
+    scales = set()
     for seed in range(10):
         out = _run(scope, steps, seed, with_boxes=scope == 'mmdet')
-        _check_aligned(out)
+        assert _check_aligned(out) > 0
         shapes.add(out['img'].shape)
         flips.add(out.get('flip_direction'))
-    assert len(flips) >= 2  # the random draws did vary
+        scales.add(tuple(np.round(out['scale_factor'], 6)))
+    assert len(flips) >= 2 and len(scales) >= 2  # the random draws varied
+    # every sample ends padded to the pipeline's fixed size: mmseg's Pad to
+    # 64x48 (w, h); mmdet's 24x32 crop padded to multiples of 32
+    assert shapes == ({(48, 64, 3)} if scope == 'mmseg' else {(32, 32, 3)})
 
 
 @pytest.mark.parametrize('scope,steps', [('mmseg', SEG_STEPS[2:]),
@@ -316,22 +321,72 @@ def test_depth_base_configs_load_depth(tmp_path):
     mods['cityscapes'].convert(root, verbose=False)
 
     base = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
+    from mmengine.registry import DATASETS
+    from mmseg.datasets.transforms import RandomCrop
+    crops = []
+    # the crop drawn for each sample (a cache_randomness method: patch the
+    # function it wraps)
+    crop_bbox = RandomCrop.__dict__['crop_bbox']
+    real_crop_bbox = crop_bbox.func
+
+    def spy_crop_bbox(self, results):
+        crops.append(real_crop_bbox(self, results))
+        return crops[-1]
+
     for name, scope in (('cityscapes_semantic_depth_256x512.py', 'mmseg'),
                         ('cityscapes_instance_depth_256x512.py', 'mmdet')):
         cfg = Config.fromfile(osp.join(base, name))
         init_default_scope(scope)
-        from mmengine.registry import DATASETS
-        for loader in ('train_dataloader', 'val_dataloader'):
+        flips = set()
+        for loader, seed in (('train_dataloader', 0), ('train_dataloader', 1),
+                             ('train_dataloader', 2), ('val_dataloader', 0)):
             ds_cfg = cfg[loader]['dataset']
             ds_cfg['data_root'] = root
-            dataset = DATASETS.build(ds_cfg)
-            np.random.seed(0)
-            sample = dataset[0]['data_samples']
+            crops.clear()
+            crop_bbox.func = spy_crop_bbox
+            try:
+                dataset = DATASETS.build(ds_cfg)
+                np.random.seed(seed)
+                item = dataset[0]
+            finally:
+                crop_bbox.func = real_crop_bbox
+            sample = item['data_samples']
             if scope == 'mmseg':
                 depth = sample.gt_depth_map.data[0].numpy()
-                shape = tuple(sample.gt_sem_seg.data.shape[1:])
             else:
                 depth = sample.gt_depth_map
-                shape = tuple(sample.img_shape)
-            assert depth.dtype == np.float32 and depth.shape == shape
-            assert 0 < (depth > 0).mean() < 1 and np.isfinite(depth).all()
+            # the disparity PNG and camera the transform read, converted
+            # independently of the pipeline ...
+            info = dataset.get_data_info(0)
+            img_path = info['img_path']
+            stem = img_path.replace('/leftImg8bit/',
+                                    '/{}/')[:-len('_leftImg8bit.png')]
+            disp_path = stem.format('disparity') + '_disparity.png'
+            cam_path = stem.format('camera') + '_camera.json'
+            png = cv2.imread(disp_path, cv2.IMREAD_UNCHANGED)
+            with open(cam_path) as f:
+                cam = json.load(f)
+            full = disparity_to_depth(png, cam['extrinsic']['baseline'],
+                                      cam['intrinsic']['fx'])
+            # ... and moved as the pipeline moved the image
+            expected = full
+            if loader == 'train_dataloader':
+                h, w = full.shape
+                sx, sy = sample.scale_factor
+                size = (int(w * sx + 0.5), int(h * sy + 0.5))
+                expected = cv2.resize(
+                    full, size, interpolation=cv2.INTER_NEAREST)
+                if scope == 'mmseg':  # the crop drawn for this sample
+                    y1, y2, x1, x2 = crops[-1]
+                    expected = expected[y1:y2, x1:x2]
+                flips.add(bool(sample.flip))
+                if sample.flip:
+                    assert sample.flip_direction == 'horizontal'
+                    expected = expected[:, ::-1]
+            elif scope == 'mmdet':  # Resize to (512, 256): the same size
+                assert tuple(sample.img_shape) == full.shape
+            assert depth.dtype == np.float32
+            assert depth.shape == expected.shape
+            assert 0 < (depth > 0).mean() < 1
+            np.testing.assert_allclose(depth, expected, rtol=1e-6, atol=0)
+        assert flips == {True, False}  # both cases were checked

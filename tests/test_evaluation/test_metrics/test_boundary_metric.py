@@ -116,7 +116,9 @@ def test_accumulates_counts_not_per_image_scores():
     ti = tot['trimap_inter'][1] / (
         tot['trimap_gt'][1] + tot['trimap_pred'][1] - tot['trimap_inter'][1])
     assert res['mTrimapIoU@3'] == round(np.mean(ti) * 100, 2)
-    mba = np.mean(tot['mba_correct'] / tot['mba_total'])
+    # mBA: each image's own mean over radii, then the mean over images
+    mba = np.mean(
+        [np.mean(st['mba_correct'] / st['mba_total']) for st in stats])
     assert res['mBA'] == round(mba * 100, 2)
     # and differs from averaging per-image Boundary IoUs
     per_image = []

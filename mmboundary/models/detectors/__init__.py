@@ -1,0 +1,4 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+from .dvis import DVIS
+
+__all__ = ['DVIS']

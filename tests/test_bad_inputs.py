@@ -1,0 +1,525 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""Bad-input sweep over every registered mmboundary module (issue 14, 6).
+
+Every class that mmboundary registers, in any mmengine registry or a child
+of one (mmseg's, mmdet's), must have an entry in :data:`BAD_INPUTS`, and
+every explicit argument of its constructor must appear in at least one
+invalid case. Each case builds the module through its registry, as a
+config would, and must raise the listed exception with the argument's name
+in the message. A new module, or a new argument, without an entry fails
+:func:`test_every_registered_module_has_an_entry` /
+:func:`test_every_argument_has_a_bad_case` with what to add.
+
+Table format (one entry per registered class name)::
+
+    'ClassName': dict(
+        build=dict(...),      # valid kwargs; the module must build with them
+        bad=[                 # (argument, invalid value, exception type)
+            ('arg', value, ValueError),
+            ...
+        ]),
+
+Arguments of the form ``'settings.lr'`` set one key of a dict argument
+(the message must name ``settings['lr']``).
+"""
+import inspect
+import re
+
+import mmengine.registry as mmengine_registry
+import pytest
+from mmengine.registry import Registry
+
+import mmboundary  # noqa: F401  (registers everything)
+
+BAD_INPUTS = {
+    # ------------------------------------------------------------ losses
+    'SemedaLoss':
+    dict(
+        build=dict(num_classes=3),
+        bad=[
+            ('num_classes', '3', TypeError),
+            ('num_classes', 1, ValueError),
+            ('edge_net_checkpoint', 5, TypeError),
+            ('layer_weights', 'abc', TypeError),
+            ('layer_weights', (1.0, 0.5), ValueError),
+            ('layer_weights', (-1.0, 1.0, 1.0), ValueError),
+            ('before_relu', 'yes', TypeError),
+            ('distance', 'l3', ValueError),
+            ('mode', 'emb', ValueError),
+            ('kernel_size', 2, ValueError),
+            ('kernel_size', '3', TypeError),
+            ('reduction', 'avg', ValueError),
+            ('loss_weight', 'x', TypeError),
+            ('loss_weight', -1.0, ValueError),
+            ('ignore_index', 2.5, TypeError),
+            ('loss_name', 'semeda', ValueError),
+            ('loss_name', 3, TypeError),
+        ]),
+    'EdgeAgreementLoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('filters', ['sobol'], ValueError),
+            ('filters', 5, TypeError),
+            ('filters', [], ValueError),
+            ('p', 0, ValueError),
+            ('p', 'two', TypeError),
+            ('p', float('inf'), ValueError),
+            ('loss_weight', -1, ValueError),
+            ('loss_weight', None, TypeError),
+            ('reduction', 'avg', ValueError),
+            ('smooth_gt', 'no', TypeError),
+            ('smooth_pred', 1, TypeError),
+            ('smooth_sigma', 0, ValueError),
+            ('magnitude', 'yes', TypeError),
+            ('normalize', None, TypeError),
+            ('mode', 'bce', ValueError),
+            ('exp_divisor', 0, ValueError),
+            ('padding_mode', 'reflect', ValueError),
+            ('loss_name', 'edge', ValueError),
+            ('loss_name', 5, TypeError),
+        ]),
+    'DVISBinaryLoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('margin', 0, ValueError),
+            ('margin', '2', TypeError),
+            ('theta', -0.1, ValueError),
+            ('theta', None, TypeError),
+            ('pixel_weight', 'area', ValueError),
+            ('weight_clip', 10, TypeError),
+            ('weight_clip', (1.0, 5.0, 10.0), ValueError),
+            ('weight_clip', (10.0, 1.0), ValueError),
+            ('weight_clip', (1.0, 'x'), TypeError),
+            ('class_weight', 2.0, TypeError),
+            ('class_weight', [1.0, -1.0], ValueError),
+            ('reduction', 'nonzero_mean', ValueError),
+            ('loss_weight', -1, ValueError),
+            ('loss_weight', '1', TypeError),
+            ('loss_name', 'binary', ValueError),
+            ('loss_name', 5, TypeError),
+        ]),
+    'PermutationInvariantLoss':
+    dict(
+        build=dict(window=17, dense_radius=4, dilation=4),
+        bad=[
+            ('window', 16, ValueError),
+            ('window', (33, 64), ValueError),
+            ('window', (33, 65, 3), ValueError),
+            ('window', '17', TypeError),
+            ('window', 3, ValueError),  # smaller than dense_radius=4
+            ('dense_radius', 0, ValueError),
+            ('dense_radius', 2.5, TypeError),
+            ('dilation', 0, ValueError),
+            ('dilation', '4', TypeError),
+            ('dense_axes', 1, TypeError),
+            ('pair_mode', 'fg', ValueError),
+            ('border', 'zeros', ValueError),
+            ('margin', 0, ValueError),
+            ('margin', 'one', TypeError),
+            ('pos_weight', -3, ValueError),
+            ('pos_weight', None, TypeError),
+            ('theta', 0, ValueError),
+            ('max_diff', 0, ValueError),
+            ('max_diff', 'inf', TypeError),
+            ('reduction', 'none', ValueError),
+            ('loss_weight', -0.2, ValueError),
+            ('loss_name', 'pi', ValueError),
+        ]),
+    'MumfordShahLoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('reduction', 'max', ValueError),
+            ('loss_weight', -0.1, ValueError),
+            ('loss_weight', 'x', TypeError),
+            ('loss_name', 'ms', ValueError),
+            ('loss_name', None, TypeError),
+        ]),
+    'QuantizationLoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('reduction', 'nonzero_mean', ValueError),
+            ('loss_weight', float('nan'), ValueError),
+            ('loss_name', 'quant', ValueError),
+        ]),
+    # ------------------------------------------------------------- heads
+    'DVISHead':
+    dict(
+        build=dict(
+            num_classes=2,
+            in_channels=16,
+            feat_channels=16,
+            loss_pi=dict(
+                type='PermutationInvariantLoss',
+                window=17,
+                dense_radius=4,
+                dilation=4),
+            verify_head=dict(
+                type='DVISVerifyHead',
+                extractor_channels=16,
+                conv_channels=(16, 16),
+                fc_channels=32,
+                head_fc_channels=16,
+                roi_size=4)),
+        bad=[
+            ('num_classes', 0, ValueError),
+            ('num_classes', '2', TypeError),
+            ('in_channels', 0, ValueError),
+            ('feat_channels', 16.0, TypeError),
+            ('in_index', -1, ValueError),
+            ('num_convs', -1, ValueError),
+            ('num_convs_after_upsample', None, TypeError),
+            ('upsample_ratio', 0, ValueError),
+            ('upsample_ratio', 4, ValueError),  # 8 != 4 * 4
+            ('featmap_stride', 16, ValueError),
+            ('map_stride', '4', TypeError),
+            ('norm_cfg', 'BN', TypeError),
+            ('loss_binary', 5, TypeError),
+            ('loss_pi', None, TypeError),
+            ('loss_ms', 'MumfordShahLoss', TypeError),
+            ('loss_quant', 0.5, TypeError),
+            ('discretizer', 'MeanShiftDiscretizer', TypeError),
+            ('verify_head', None, TypeError),
+            ('train_cfg', 5, TypeError),
+            ('test_cfg', [], TypeError),
+            ('init_cfg', 'Xavier', TypeError),
+        ]),
+    'DVISVerifyHead':
+    dict(
+        build=dict(
+            num_classes=2,
+            in_channels=16,
+            extractor_channels=16,
+            conv_channels=(16, 16),
+            fc_channels=32,
+            head_fc_channels=16,
+            roi_size=4),
+        bad=[
+            ('num_classes', 0, ValueError),
+            ('in_channels', '16', TypeError),
+            ('roi_size', 5, ValueError),
+            ('roi_size', 4.0, TypeError),
+            ('featmap_stride', 0, ValueError),
+            ('map_stride', None, TypeError),
+            ('extractor_channels', 0, ValueError),
+            ('conv_channels', [], ValueError),
+            ('conv_channels', 16, TypeError),
+            ('conv_channels', (16, 0), ValueError),
+            ('fc_channels', -1, ValueError),
+            ('head_fc_channels', 1.5, TypeError),
+            ('mask_input', 'hard', ValueError),
+            ('pi_margin', 0, ValueError),
+            ('pi_margin', 'one', TypeError),
+            ('loss_cls', 'CrossEntropyLoss', TypeError),
+            ('loss_iou', None, TypeError),
+            ('init_cfg', 5, TypeError),
+        ]),
+    'UbernetEdgeHead':
+    dict(
+        build=dict(in_channels=8, channels=4, num_classes=2),
+        bad=[('num_classes', 19, ValueError)]),
+    'EdgeAgreementMaskHead':
+    dict(
+        build=dict(num_classes=3),
+        bad=[
+            ('loss_edge', 5, TypeError),
+            ('loss_edge', [], ValueError),
+            ('loss_edge', ['EdgeAgreementLoss'], TypeError),
+            ('loss_edge',
+             [dict(type='EdgeAgreementLoss'),
+              dict(type='EdgeAgreementLoss')], ValueError),
+        ]),
+    # --------------------------------------------------------- detectors
+    'DVIS':
+    dict(
+        build=dict(
+            _scope_='mmdet',  # as default_scope='mmdet' in its configs
+            data_preprocessor=dict(
+                type='DetDataPreprocessor', pad_size_divisor=32),
+            backbone=dict(
+                type='ResNet',
+                depth=18,
+                base_channels=8,
+                stem_channels=8,
+                out_indices=(0, 1, 2, 3)),
+            neck=dict(
+                type='FPN',
+                in_channels=[8, 16, 32, 64],
+                out_channels=16,
+                start_level=1,
+                num_outs=3),
+            mask_head=dict(
+                type='DVISHead',
+                num_classes=2,
+                in_channels=16,
+                feat_channels=16,
+                loss_pi=dict(
+                    type='PermutationInvariantLoss',
+                    window=17,
+                    dense_radius=4,
+                    dilation=4),
+                verify_head=dict(
+                    type='DVISVerifyHead',
+                    extractor_channels=16,
+                    conv_channels=(16, 16),
+                    fc_channels=32,
+                    head_fc_channels=16,
+                    roi_size=4))),
+        bad=[
+            ('backbone', 'ResNet', TypeError),
+            ('neck', 5, TypeError),
+            ('bbox_head', dict(type='SOLOHead'), ValueError),
+            ('mask_head', None, ValueError),
+            ('mask_head', 'DVISHead', TypeError),
+            ('train_cfg', 5, TypeError),
+            ('test_cfg', 'fast', TypeError),
+            ('data_preprocessor', 5, TypeError),
+            ('data_preprocessor.pad_size_divisor', 12, ValueError),
+            ('init_cfg', 'Xavier', TypeError),
+        ]),
+    # ----------------------------------------------------------- task utils
+    'MeanShiftDiscretizer':
+    dict(
+        build=dict(),
+        bad=[
+            ('bandwidths', (0.4, 0.0), ValueError),
+            ('bandwidths', 0.4, TypeError),
+            ('bandwidths', (), ValueError),
+            ('bandwidths', ('0.4', ), TypeError),
+            ('spatial_radii', (7, ), ValueError),
+            ('spatial_radii', (7, 0), ValueError),
+            ('spatial_radii', (7, 1.5), TypeError),
+            ('num_iters', 0, ValueError),
+            ('num_iters', 'four', TypeError),
+            ('num_keep', (40, 0), ValueError),
+            ('num_keep', 40, TypeError),
+            ('size_thr', (5, -1), ValueError),
+            ('bg_thr', -0.3, ValueError),
+            ('bg_thr', 'x', TypeError),
+            ('merge_unions', 1, TypeError),
+            ('split_components', 'yes', ValueError),
+            ('a2p_ratio_thr', -1, ValueError),
+            ('a2p_perimeter_thr', 1.5, TypeError),
+            ('border', 'zero', ValueError),
+            ('attenuate', 'no', TypeError),
+            ('dedup', None, TypeError),
+        ]),
+    # -------------------------------------------------------- transforms
+    'GenerateSemanticEdge':
+    dict(
+        build=dict(),
+        bad=[
+            ('ignore_index', 'x', TypeError),
+            ('connectivity', 6, ValueError),
+            ('connectivity', '8', TypeError),
+            ('width', 0, ValueError),
+            ('width', 1.5, TypeError),
+            ('num_classes', 0, ValueError),
+            ('num_classes', '3', TypeError),
+            ('seg_key', 5, TypeError),
+            ('out_key', '', ValueError),
+        ]),
+    'GenerateSobelBoundary':
+    dict(
+        build=dict(),
+        bad=[
+            ('threshold', -1, ValueError),
+            ('threshold', 'x', TypeError),
+            ('ignore_index', 1.5, TypeError),
+            ('seg_key', None, TypeError),
+            ('out_key', 5, TypeError),
+        ]),
+    'LoadCityscapesDepth':
+    dict(
+        build=dict(),
+        bad=[
+            ('img_dir', 5, TypeError),
+            ('disparity_dir', '', ValueError),
+            ('camera_dir', None, TypeError),
+            ('max_depth', -1, ValueError),
+            ('max_depth', 'far', TypeError),
+            ('backend_args', 'local', TypeError),
+        ]),
+    'AlignDepth':
+    dict(
+        build=dict(transforms=[]),
+        bad=[
+            ('transforms', 5, TypeError),
+            ('transforms', ['RandomFlip'], TypeError),
+            ('keys', 5, TypeError),
+            ('keys', [], TypeError),
+        ]),
+    # ------------------------------------------------------------- hooks
+    'EdgeNetPretrainHook':
+    dict(
+        build=dict(),
+        bad=[
+            ('settings', [1], TypeError),
+            ('settings.epochs', 3, KeyError),
+            ('settings.lr', 'fast', TypeError),
+            ('settings.max_epochs', 0, ValueError),
+            ('settings.crop_size', True, TypeError),
+            ('cache_dir', 5, TypeError),
+            ('name', '', ValueError),
+            ('max_val_images', 0, ValueError),
+            ('max_val_images', 'all', TypeError),
+        ]),
+    'LossWeightWarmupHook':
+    dict(
+        build=dict(loss_paths=['decode_head.loss_decode'], warmup_iters=2),
+        bad=[
+            ('loss_paths', 'decode_head', ValueError),
+            ('loss_paths', [1], ValueError),
+            ('warmup_iters', 0, ValueError),
+            ('warmup_iters', 2.5, TypeError),
+            ('start_factor', 2, ValueError),
+            ('start_factor', 'x', TypeError),
+        ]),
+    'RandomStateHook':
+    dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
+    'InstanceMaskCheckHook':
+    dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
+    # ----------------------------------------------------------- metrics
+    'BoundaryMetric':
+    dict(
+        build=dict(),
+        bad=[
+            ('ignore_index', 'x', TypeError),
+            ('metrics', ['mBIOU'], ValueError),
+            ('metrics', 5, TypeError),
+            ('dilation_ratio', 0, ValueError),
+            ('dilation_ratio', 'x', ValueError),
+            ('boundary_width', 0, ValueError),
+            ('bf_tolerance', -1, ValueError),
+            ('bf_tolerance_ratio', 2.0, ValueError),
+            ('trimap_widths', [0], ValueError),
+            ('trimap_widths', [], ValueError),
+            ('mba_steps', 0, ValueError),
+            ('nan_to_num', 'zero', TypeError),
+            ('collect_device', 'tpu', ValueError),
+            ('prefix', 5, TypeError),
+        ]),
+    'BoundaryAPMetric':
+    dict(
+        build=dict(),
+        bad=[
+            ('ann_file', 5, TypeError),
+            ('metric', 'boundry', KeyError),
+            ('metric', 5, TypeError),
+            ('boundary_dilation_ratio', 0, ValueError),
+            ('boundary_cpu_count', 0, ValueError),
+            ('boundary_cpu_count', '2', TypeError),
+            ('fast_boundary', 'yes', TypeError),
+        ]),
+}
+
+
+def _all_registries():
+    """Every mmengine root registry and, recursively, its children."""
+    todo = [
+        r for r in vars(mmengine_registry).values() if isinstance(r, Registry)
+    ]
+    seen = {}
+    while todo:
+        reg = todo.pop()
+        if id(reg) in seen:
+            continue
+        seen[id(reg)] = reg
+        todo.extend(reg.children.values())
+    return list(seen.values())
+
+
+def registered_mmboundary_modules():
+    """``{name: (registry, class)}`` of everything mmboundary registers."""
+    found = {}
+    for reg in _all_registries():
+        for name, cls in reg.module_dict.items():
+            if getattr(cls, '__module__', '').startswith('mmboundary.'):
+                found[name] = (reg, cls)
+    return found
+
+
+REGISTERED = registered_mmboundary_modules()
+
+
+def _explicit_args(cls):
+    params = inspect.signature(cls.__init__).parameters.values()
+    return [
+        p.name for p in params
+        if p.name != 'self' and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+
+
+def test_every_registered_module_has_an_entry():
+    assert len(REGISTERED) >= 12  # the enumeration itself works
+    missing = sorted(set(REGISTERED) - set(BAD_INPUTS))
+    assert not missing, (
+        f'mmboundary registers {missing} but tests/test_bad_inputs.py has '
+        'no BAD_INPUTS entry for them: add build=dict(<valid kwargs>) and '
+        "bad=[('<arg>', <invalid value>, <ValueError|TypeError>), ...] with "
+        'at least one invalid value per constructor argument.')
+    stale = sorted(set(BAD_INPUTS) - set(REGISTERED))
+    assert not stale, f'BAD_INPUTS lists unregistered modules {stale}'
+
+
+@pytest.mark.parametrize('name', sorted(BAD_INPUTS))
+def test_every_argument_has_a_bad_case(name):
+    if name not in REGISTERED:
+        pytest.skip(f'{name} is not registered (see the entry test)')
+    covered = {arg.split('.')[0] for arg, _, _ in BAD_INPUTS[name]['bad']}
+    missing = [
+        a for a in _explicit_args(REGISTERED[name][1]) if a not in covered
+    ]
+    assert not missing, (
+        f'{name}.__init__ arguments {missing} have no invalid case in '
+        "BAD_INPUTS; add ('<arg>', <invalid value>, <exception>) entries")
+
+
+def _build(module, /, **kwargs):
+    registry, _ = REGISTERED[module]
+    return registry.build(dict(type=module, **kwargs))
+
+
+@pytest.mark.parametrize('name', sorted(BAD_INPUTS))
+def test_the_valid_config_builds(name):
+    if name not in REGISTERED:
+        pytest.skip(f'{name} is not registered (see the entry test)')
+    _build(name, **BAD_INPUTS[name]['build'])
+
+
+CASES = [(name, *case) for name in sorted(BAD_INPUTS)
+         for case in BAD_INPUTS[name]['bad']]
+
+
+@pytest.mark.parametrize(
+    'name,arg,value,error',
+    CASES,
+    ids=[f'{c[0]}-{c[1]}={c[2]!r}'[:80] for c in CASES])
+def test_bad_argument_is_refused_naming_it(name, arg, value, error):
+    if name not in REGISTERED:
+        pytest.skip(f'{name} is not registered (see the entry test)')
+    kwargs = dict(BAD_INPUTS[name]['build'])
+    if '.' in arg:
+        outer, key = arg.split('.')
+        kwargs[outer] = {key: value}
+        named = rf"{outer}\['{key}'\]|'{key}'"
+    else:
+        kwargs[arg] = value
+        named = re.escape(arg)
+    with pytest.raises(error) as info:
+        _build(name, **kwargs)
+    assert info.type is error or issubclass(info.type, error)
+    assert re.search(named, str(info.value)), (
+        f'{name}({arg}={value!r}) raised {info.type.__name__} without '
+        f'naming `{arg}`: {info.value}')
+
+
+@pytest.mark.parametrize('name', sorted(BAD_INPUTS))
+def test_unknown_argument_is_refused_naming_it(name):
+    if name not in REGISTERED:
+        pytest.skip(f'{name} is not registered (see the entry test)')
+    with pytest.raises(TypeError, match='bogus_option'):
+        _build(name, **BAD_INPUTS[name]['build'], bogus_option=1)

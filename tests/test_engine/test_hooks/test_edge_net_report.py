@@ -1,0 +1,103 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""The edge-net F1 that EdgeNetPretrainHook reports, recomputed
+independently (issue 14, item 4): brute-force 8-neighbour edges, the net
+run on clean one-hot masks, and counts made here."""
+import json
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MMLogger
+from torch import nn
+
+from mmboundary.engine.hooks import EdgeNetPretrainHook
+from mmboundary.models.losses import SemedaLoss
+from mmboundary.models.utils.semantic_edge_net import SemanticEdgeNet
+from .test_edge_net_pretrain_hook import FakeSegDataset
+
+C = 3
+SETTINGS = dict(
+    max_epochs=2, crops_per_image=1, crop_size=16, batch_size=4, lr=0.05)
+
+
+def brute_force_edges(label, ignore_index, radius):
+    """(edge, valid): edge where one of the 8 in-image neighbours has
+    another label; valid where no ignore pixel lies within ``radius``
+    (Chebyshev)."""
+    h, w = label.shape
+    edge = np.zeros((h, w), bool)
+    valid = np.ones((h, w), bool)
+    ignore = np.argwhere(label == ignore_index)
+    for y in range(h):
+        for x in range(w):
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    yy, xx = y + dy, x + dx
+                    if 0 <= yy < h and 0 <= xx < w and \
+                            label[yy, xx] != label[y, x]:
+                        edge[y, x] = True
+            if len(ignore) and (np.abs(ignore -
+                                       (y, x)).max(1) <= radius).any():
+                valid[y, x] = False
+    return edge, valid
+
+
+def recomputed_report(path, labels, ignore_index=255):
+    ckpt = torch.load(path, weights_only=True)
+    net = SemanticEdgeNet(C)
+    net.load_state_dict(ckpt['state_dict'])
+    net.eval()
+    tp = fp = fn = 0
+    for lab in labels:
+        onehot = np.eye(
+            C, dtype=np.float32)[np.where(lab == ignore_index, 0, lab)]
+        onehot[lab == ignore_index] = 1.0 / C
+        masks = torch.from_numpy(onehot).permute(2, 0, 1)[None]
+        with torch.no_grad():
+            pred = (net(masks).probs[0, 1] > 0.5).numpy()
+        edge, valid = brute_force_edges(lab, ignore_index,
+                                        3 * (net.kernel_size // 2))
+        tp += int((pred & edge & valid).sum())
+        fp += int((pred & ~edge & valid).sum())
+        fn += int((~pred & edge & valid).sum())
+    return dict(
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        precision=tp / (tp + fp) if tp + fp else 0.0,
+        recall=tp / (tp + fn) if tp + fn else 0.0,
+        f1=2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+
+
+def test_reported_f1_equals_a_recomputed_f1(tmp_path):
+    rng = np.random.default_rng(1)
+    paths, labels = [], []
+    for i in range(4):
+        lab = np.kron(
+            rng.integers(0, C, size=(4, 4)), np.ones((6, 6), dtype=np.int64))
+        lab[0, :5] = 255
+        path = str(tmp_path / f'{i}_labelTrainIds.png')
+        cv2.imwrite(path, lab.astype(np.uint8))
+        paths.append(path)
+        labels.append(lab)
+    model = nn.Module()
+    model.loss = SemedaLoss(C)
+    runner = SimpleNamespace(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=SimpleNamespace(dataset=FakeSegDataset(paths)),
+        _val_loop=SimpleNamespace(
+            dataloader=SimpleNamespace(dataset=FakeSegDataset(paths))),
+        logger=MMLogger.get_instance('test_edge_net_report'))
+    hook = EdgeNetPretrainHook(settings=SETTINGS)
+    hook.before_train(runner)
+    with open(hook.checkpoint[:-4] + '.json') as f:
+        report = json.load(f)['val_clean']
+    expected = recomputed_report(hook.checkpoint, labels)
+    assert expected['tp'] > 0 and expected['fp'] + expected['fn'] > 0
+    for key in ('tp', 'fp', 'fn'):
+        assert report[key] == expected[key], key
+    for key in ('precision', 'recall', 'f1'):
+        assert report[key] == pytest.approx(expected[key], abs=1e-12), key

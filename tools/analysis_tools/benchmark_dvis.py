@@ -1,0 +1,258 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""Speed and memory of the DVIS pair loss and mean-shift, side by side.
+
+    python tools/analysis_tools/benchmark_dvis.py [--what pair_loss mean_shift]
+        [--sizes 2x128x256 1x512x1024] [--repeat 5] [--device cpu]
+
+Pair loss: mmboundary's ``PermutationInvariantLoss`` (shifted views with a
+recomputing backward) against the official code's *formulation*,
+re-implemented here from its description: a (K, 1, kh, kw) one-hot
+difference kernel applied with ``F.conv2d`` to the replicate-padded map and
+ids, |diff| clamped to [1e-8, 5], mean over K x B x H x W. Ours runs in the
+official code's settings (window 33x65, dense radius 4, dilation 4, dense
+axes, replicate borders, all pairs, clamp 5), so both enumerate exactly the
+same pairs; the script asserts that the two losses agree. Forward +
+backward times are interleaved (ABBA) after one warm-up, the median is
+reported; peak memory is measured in a fresh subprocess per method and size
+(CPU: growth of the resident set's high-water mark, reset to the current
+size just before the measured call; CUDA: ``max_memory_allocated``). It
+also reports the paper's window (129x129, 8, 8; 200 offsets) and the
+mean-shift discretiser's time and extra memory.
+"""
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from mmboundary.models.losses.dvis_losses import (PermutationInvariantLoss,
+                                                  dvis_huber,
+                                                  stratified_offsets)
+from mmboundary.models.utils.mean_shift import MeanShiftDiscretizer
+
+REFCODE = dict(
+    window=(33, 65),
+    dense_radius=4,
+    dilation=4,
+    dense_axes=True,
+    pair_mode='all',
+    border='replicate',
+    max_diff=5.0,
+    loss_weight=1.0)
+PAPER = dict(window=(129, 129), dense_radius=8, dilation=8, loss_weight=1.0)
+
+
+def reference_conv_pair_loss(pred,
+                             ids,
+                             offsets,
+                             window,
+                             margin=1.0,
+                             pos_weight=3.0,
+                             theta=0.1):
+    """The official code's dilated one-hot convolution formulation."""
+    kh, kw = window
+    K = len(offsets)
+    kernel = torch.zeros(K, 1, kh, kw, dtype=pred.dtype, device=pred.device)
+    rows = torch.arange(K)
+    kernel[rows, 0, kh // 2 + offsets[:, 0], kw // 2 + offsets[:, 1]] = 1
+    kernel[rows, 0, kh // 2, kw // 2] -= 1
+    pad = (kw // 2, kw // 2, kh // 2, kh // 2)
+    x = F.pad(pred, pad, mode='replicate')
+    g = F.pad(ids.to(pred.dtype), pad, mode='replicate')
+    d = F.conv2d(x, kernel).abs().clamp(1e-8, 5.0)
+    with torch.no_grad():
+        diff = F.conv2d(g, kernel).abs() > 0.5
+    same_l = dvis_huber(d, theta)
+    diff_l = pos_weight * dvis_huber(F.relu(margin - d), theta)
+    return torch.where(diff, diff_l, same_l).mean()
+
+
+def make_inputs(size, device, seed=0):
+    b, h, w = size
+    gen = torch.Generator().manual_seed(seed)
+    pred = (torch.rand(b, 1, h, w, generator=gen) * 4).to(device)
+    # blocky instance ids (0 = background), 16x16 cells
+    cells = torch.randint(
+        0, 6, (b, 1, -(-h // 16), -(-w // 16)), generator=gen).float()
+    ids = F.interpolate(cells, scale_factor=16)[:, :, :h, :w].long()
+    return pred, ids.to(device)
+
+
+def run_method(name, pred, ids):
+    x = pred.clone().requires_grad_()
+    if name == 'reference':
+        offs = stratified_offsets((33, 65), 4, 4, True)
+        loss = reference_conv_pair_loss(x, ids, offs, (33, 65))
+    elif name == 'ours':
+        loss = PermutationInvariantLoss(**REFCODE).to(pred.device)(x, ids[:,
+                                                                          0])
+    elif name == 'paper_window':
+        loss = PermutationInvariantLoss(
+            **PAPER, border='valid',
+            pair_mode='all').to(pred.device)(x, ids[:, 0])
+    else:
+        raise KeyError(name)
+    loss.backward()
+    return loss.item()
+
+
+def sync(device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def timed(fn, device):
+    sync(device)
+    t0 = time.perf_counter()
+    out = fn()
+    sync(device)
+    return time.perf_counter() - t0, out
+
+
+def child(args):
+    """One measurement in a fresh process: peak extra memory in MiB."""
+    size = tuple(int(v) for v in args.child_size.split('x'))
+    device = args.device
+    if args.child == 'mean_shift':
+        b, h, w = size
+        x = (torch.rand(b, 1, h, w) * 4).round().to(device)
+        disc = MeanShiftDiscretizer()
+        fn = (lambda: disc(x))
+    else:
+        pred, ids = make_inputs(size, device)
+        fn = (lambda: run_method(args.child, pred, ids))
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        fn()
+        torch.cuda.synchronize()
+        extra = (torch.cuda.max_memory_allocated() - base) / 2**20
+    else:
+        base = _status_kib('VmRSS')
+        try:  # reset the high-water mark to the current RSS (Linux >= 4.0)
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')
+            peak_key = 'VmHWM'
+        except OSError:
+            base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            peak_key = None
+        fn()
+        peak = _status_kib(peak_key) if peak_key else resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss
+        extra = (peak - base) / 1024
+    print(json.dumps(dict(extra_mib=extra)))
+
+
+def _status_kib(key):
+    """A ``/proc/self/status`` entry (kB)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(key + ':'):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+def memory_of(method, size, device):
+    out = subprocess.run([
+        sys.executable, __file__, '--child', method, '--child-size', 'x'.join(
+            map(str, size)), '--device', device
+    ],
+                         capture_output=True,
+                         text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])['extra_mib']
+
+
+def bench_pair_loss(size, args):
+    pred, ids = make_inputs(size, args.device)
+    ref_val = run_method('reference', pred, ids)  # warm-up and agreement
+    our_val = run_method('ours', pred, ids)
+    rel = abs(ref_val - our_val) / abs(ref_val)
+    assert rel < 1e-5, f'losses differ: {ref_val} vs {our_val}'
+    times = {'reference': [], 'ours': []}
+    order = ['reference', 'ours']
+    for r in range(args.repeat):
+        for name in (order if r % 2 == 0 else order[::-1]):
+            t, _ = timed(lambda: run_method(name, pred, ids), args.device)
+            times[name].append(t)
+    ref_t = statistics.median(times['reference'])
+    our_t = statistics.median(times['ours'])
+    paper_t, _ = timed(lambda: run_method('paper_window', pred, ids),
+                       args.device)
+    mem = {
+        m: memory_of(m, size, args.device)
+        for m in ('reference', 'ours', 'paper_window')
+    }
+    b, h, w = size
+    pairs = 118 * b * h * w
+    print(f'pair loss {b}x{h}x{w} ({args.device}, K=118, equal pairs, '
+          f'losses {ref_val:.6f} / {our_val:.6f}, rel diff {rel:.1e})')
+    print(f'  fwd+bwd median of {args.repeat}: reference conv {ref_t:.3f} s, '
+          f'ours {our_t:.3f} s -> speed-up {ref_t / our_t:.1f}x '
+          f'({pairs / our_t / 1e6:.1f} M pairs/s)')
+    print(f'  peak extra memory: reference conv {mem["reference"]:.0f} MiB, '
+          f'ours {mem["ours"]:.0f} MiB -> ratio '
+          f'{mem["ours"] / max(mem["reference"], 1e-9):.4f}')
+    print(f'  paper window (129x129, 8, 8, K=200, valid): {paper_t:.3f} s, '
+          f'peak extra memory {mem["paper_window"]:.0f} MiB')
+    return dict(
+        size=size,
+        reference_s=ref_t,
+        ours_s=our_t,
+        speedup=ref_t / our_t,
+        memory_mib=mem,
+        paper_s=paper_t)
+
+
+def bench_mean_shift(size, args):
+    b, h, w = size
+    x = (torch.rand(b, 1, h, w) * 4).round().to(args.device)
+    disc = MeanShiftDiscretizer()
+    t, res = timed(lambda: disc(x), args.device)
+    mem = memory_of('mean_shift', size, args.device)
+    print(f'mean-shift {b}x{h}x{w} ({args.device}; bandwidths 0.4/0.9, '
+          f'radii 7/11, 4 iterations): {t:.2f} s, peak extra memory '
+          f'{mem:.0f} MiB, {sum(len(r) for r in res)} candidates')
+    return dict(size=size, seconds=t, memory_mib=mem)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--what',
+        nargs='+',
+        default=['pair_loss', 'mean_shift'],
+        choices=['pair_loss', 'mean_shift'])
+    parser.add_argument(
+        '--sizes', nargs='+', default=['2x128x256', '1x512x1024'])
+    parser.add_argument(
+        '--ms-sizes', nargs='+', default=['1x128x256', '1x512x1024'])
+    parser.add_argument('--repeat', type=int, default=5)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--child', help=argparse.SUPPRESS)
+    parser.add_argument('--child-size', help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.child:
+        child(args)
+        return
+    print(f'torch {torch.__version__}, threads {torch.get_num_threads()}')
+    if 'pair_loss' in args.what:
+        for s in args.sizes:
+            bench_pair_loss(tuple(int(v) for v in s.split('x')), args)
+    if 'mean_shift' in args.what:
+        for s in args.ms_sizes:
+            bench_mean_shift(tuple(int(v) for v in s.split('x')), args)
+
+
+if __name__ == '__main__':
+    main()
