@@ -18,6 +18,7 @@ from torch import nn
 
 from mmboundary.registry import MMSEG_MODELS
 from mmboundary.utils.label_boundary import sobel_boundary_target
+from mmboundary.utils.validation import check_choice, check_int, check_number
 
 
 @MMSEG_MODELS.register_module()
@@ -56,29 +57,32 @@ class BoundaryHead(BaseDecodeHead):
                  boundary_source: str = 'gt_edge_map',
                  sobel_threshold: float = 0.0,
                  **kwargs) -> None:
+        owner = 'BoundaryHead'
+        num_convs = check_int(num_convs, 'num_convs', owner, low=0)
+        kernel_size = check_int(kernel_size, 'kernel_size', owner, low=1)
+        if kernel_size % 2 == 0:
+            raise ValueError(f'{owner}: `kernel_size` must be odd (same-size '
+                             f'output), got {kernel_size}.')
+        check_choice(boundary_source, ('gt_edge_map', 'sobel'),
+                     'boundary_source', owner)
+        sobel_threshold = check_number(
+            sobel_threshold, 'sobel_threshold', owner, low=0)
         for key, val in (('num_classes', 2), ('out_channels', 1)):
             if key in kwargs and kwargs[key] != val:
                 raise ValueError(
                     f'BoundaryHead predicts one boundary logit: {key} must '
                     f'be {val} (or left out), got {kwargs[key]}.')
-        if boundary_source not in ('gt_edge_map', 'sobel'):
-            raise ValueError("BoundaryHead: boundary_source must be "
-                             f"'gt_edge_map' or 'sobel', got "
-                             f'{boundary_source!r}.')
         if kwargs.get('sampler') is not None:
             raise ValueError('BoundaryHead: pixel samplers are not supported '
                              '(the class-balanced BCE balances pixels).')
-        if int(num_convs) < 0:
-            raise ValueError(
-                f'BoundaryHead: num_convs must be >= 0, got {num_convs}.')
         kwargs.update(num_classes=2, out_channels=1)
         kwargs.setdefault('threshold', 0.5)
         super().__init__(**kwargs)
         self.boundary_source = boundary_source
-        self.sobel_threshold = float(sobel_threshold)
+        self.sobel_threshold = sobel_threshold
         in_ch = self.in_channels
         convs = []
-        for i in range(int(num_convs)):
+        for i in range(num_convs):
             convs.append(
                 ConvModule(
                     in_ch if i == 0 else self.channels,

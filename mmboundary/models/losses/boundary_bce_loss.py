@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmboundary.registry import MODELS
+from mmboundary.utils.validation import (check_bool, check_choice, check_int,
+                                         check_number, check_str)
 
 
 def balanced_bce_with_logits(logits: torch.Tensor,
@@ -85,20 +87,20 @@ class BoundaryBCELoss(nn.Module):
                  ignore_index: int = 255,
                  loss_name: str = 'loss_boundary_bce') -> None:
         super().__init__()
-        if balance not in ('batch', 'image', 'none'):
-            raise ValueError("BoundaryBCELoss: balance must be 'batch', "
-                             f"'image' or 'none', got {balance!r}.")
-        if reduction not in ('mean', 'sum', 'none'):
-            raise ValueError("BoundaryBCELoss: reduction must be 'mean', "
-                             f"'sum' or 'none', got {reduction!r}.")
-        if not str(loss_name).startswith('loss_'):
-            raise ValueError("BoundaryBCELoss: loss_name must start with "
-                             f"'loss_', got {loss_name!r}.")
-        self.balance = balance
-        self.avg_non_ignore = bool(avg_non_ignore)
-        self.reduction = reduction
-        self.loss_weight = float(loss_weight)
-        self.ignore_index = int(ignore_index)
+        owner = 'BoundaryBCELoss'
+        self.balance = check_choice(balance, ('batch', 'image', 'none'),
+                                    'balance', owner)
+        self.avg_non_ignore = check_bool(avg_non_ignore, 'avg_non_ignore',
+                                         owner)
+        self.reduction = check_choice(reduction, ('mean', 'sum', 'none'),
+                                      'reduction', owner)
+        self.loss_weight = check_number(
+            loss_weight, 'loss_weight', owner, low=0)
+        self.ignore_index = check_int(ignore_index, 'ignore_index', owner)
+        check_str(loss_name, 'loss_name', owner)
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"{owner}: `loss_name` must start with 'loss_', "
+                             f'got {loss_name!r}.')
         self._loss_name = loss_name
 
     @property

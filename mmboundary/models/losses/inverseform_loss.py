@@ -24,6 +24,9 @@ from mmboundary.models.utils.inverse_net import (TRANSFORM_OF_DISTANCE,
                                                  InverseNet, check_distance,
                                                  inverse_distance)
 from mmboundary.registry import MODELS
+from mmboundary.utils.validation import (check_bool, check_choice, check_dict,
+                                         check_int, check_number,
+                                         check_sequence, check_str)
 
 _NO_WEIGHTS_MSG = (
     'InverseFormLoss: the InverseNet has no pretrained weights. Give '
@@ -154,39 +157,46 @@ class InverseFormLoss(nn.Module):
                  ignore_index: int = 255,
                  loss_name: str = 'loss_inverseform') -> None:
         super().__init__()
+        owner = 'InverseFormLoss'
+        check_str(
+            inverse_net_checkpoint,
+            'inverse_net_checkpoint',
+            owner,
+            optional=True)
+        check_str(distance, 'distance', owner)
         check_distance(distance)
-        if tiling not in ('cover', 'resize_grid'):
-            raise ValueError("InverseFormLoss: tiling must be 'cover' or "
-                             f"'resize_grid', got {tiling!r}.")
-        if pred_activation not in ('sigmoid', 'none'):
-            raise ValueError("InverseFormLoss: pred_activation must be "
-                             f"'sigmoid' or 'none', got {pred_activation!r}.")
-        if reduction not in ('mean', 'sum', 'none'):
-            raise ValueError("InverseFormLoss: reduction must be 'mean', "
-                             f"'sum' or 'none', got {reduction!r}.")
-        if not str(loss_name).startswith('loss_'):
-            raise ValueError("InverseFormLoss: loss_name must start with "
-                             f"'loss_', got {loss_name!r}.")
-        if len(tuple(grid)) != 2 or min(grid) < 1:
-            raise ValueError('InverseFormLoss: grid must be (rows, cols) >= '
-                             f'1, got {tuple(grid)}.')
+        self.geodesic_lambda = check_number(
+            geodesic_lambda, 'geodesic_lambda', owner, low=0)
+        check_dict(inverse_net, 'inverse_net', owner, optional=True)
+        self.tiling = check_choice(tiling, ('cover', 'resize_grid'), 'tiling',
+                                   owner)
+        grid = check_sequence(grid, 'grid', owner, length=2)
+        self.grid = tuple(
+            check_int(g, f'grid[{i}]', owner, low=1)
+            for i, g in enumerate(grid))
+        self.skip_empty_gt = check_bool(skip_empty_gt, 'skip_empty_gt', owner)
+        self.min_gt_pixels = check_int(
+            min_gt_pixels, 'min_gt_pixels', owner, low=0)
+        self.pred_activation = check_choice(pred_activation,
+                                            ('sigmoid', 'none'),
+                                            'pred_activation', owner)
+        self.reduction = check_choice(reduction, ('mean', 'sum', 'none'),
+                                      'reduction', owner)
+        self.loss_weight = check_number(
+            loss_weight, 'loss_weight', owner, low=0)
+        self.ignore_index = check_int(ignore_index, 'ignore_index', owner)
+        check_str(loss_name, 'loss_name', owner)
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"{owner}: `loss_name` must start with 'loss_', "
+                             f'got {loss_name!r}.')
         net_cfg = dict(tile_size=112, hidden=(384, 64), in_pool=1)
         unknown = sorted(set(inverse_net or {}) - set(net_cfg))
         if unknown:
-            raise KeyError(f'InverseFormLoss: unknown inverse_net key(s) '
+            raise KeyError(f'{owner}: unknown `inverse_net` key(s) '
                            f'{unknown}; known: {sorted(net_cfg)}.')
         net_cfg.update(inverse_net or {})
         self.inverse_net_checkpoint = inverse_net_checkpoint
         self.distance = distance
-        self.geodesic_lambda = float(geodesic_lambda)
-        self.tiling = tiling
-        self.grid = tuple(int(g) for g in grid)
-        self.skip_empty_gt = bool(skip_empty_gt)
-        self.min_gt_pixels = int(min_gt_pixels)
-        self.pred_activation = pred_activation
-        self.reduction = reduction
-        self.loss_weight = float(loss_weight)
-        self.ignore_index = int(ignore_index)
         self._loss_name = loss_name
         self.inverse_net = FrozenAuxNet(
             InverseNet(

@@ -18,6 +18,7 @@ from torch import nn
 
 from mmboundary.models.heads.boundary_head import BoundaryHead
 from mmboundary.registry import MMSEG_MODELS
+from mmboundary.utils.validation import check_dict, check_number
 
 
 def edge_attention_ce(seg_logits: torch.Tensor,
@@ -76,16 +77,21 @@ class EdgeAttentionEncoderDecoder(EncoderDecoder):
                  *args,
                  edge_attention: Optional[dict] = None,
                  **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        owner = 'EdgeAttentionEncoderDecoder'
+        check_dict(edge_attention, 'edge_attention', owner, optional=True)
         cfg = dict(threshold=0.8, loss_weight=0.1)
         unknown = sorted(set(edge_attention or {}) - set(cfg))
         if unknown:
-            raise KeyError('EdgeAttentionEncoderDecoder: unknown '
-                           f'edge_attention key(s) {unknown}; known: '
-                           f'{sorted(cfg)}.')
+            raise KeyError(f'{owner}: unknown `edge_attention` key(s) '
+                           f'{unknown}; known: {sorted(cfg)}.')
         cfg.update(edge_attention or {})
-        self.edge_threshold = float(cfg['threshold'])
-        self.edge_loss_weight = float(cfg['loss_weight'])
+        threshold = check_number(cfg['threshold'],
+                                 "edge_attention['threshold']", owner, 0, 1)
+        loss_weight = check_number(
+            cfg['loss_weight'], "edge_attention['loss_weight']", owner, low=0)
+        super().__init__(*args, **kwargs)
+        self.edge_threshold = threshold
+        self.edge_loss_weight = loss_weight
         heads = self._aux_heads()
         found = [h for h in heads if isinstance(h, BoundaryHead)]
         if len(found) != 1:

@@ -287,11 +287,12 @@ def inverse_distance(r: torch.Tensor,
     return geodesic_distance(theta_hat, None, lam)
 
 
-def check_distance(distance: str) -> None:
-    """ValueError naming ``distance`` unless it is a known distance."""
+def check_distance(distance: str, name: str = 'distance') -> None:
+    """ValueError naming ``distance`` (given as ``name``) unless it is a
+    known distance."""
     if distance not in TRANSFORM_OF_DISTANCE:
         raise ValueError(
-            f'Unknown InverseForm distance {distance!r}; use one of '
+            f'Unknown InverseForm `{name}` {distance!r}; use one of '
             f"{sorted(TRANSFORM_OF_DISTANCE)} ('euclidean': eq. 1 with an "
             "affine InverseNet, 'geodesic': eq. 3 with a homography one).")
 

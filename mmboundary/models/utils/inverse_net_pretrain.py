@@ -107,7 +107,7 @@ def inverse_net_settings_with_defaults(
     """
     out = complete_settings(DEFAULT_INVERSE_NET_SETTINGS, settings,
                             'InverseNet pretraining')
-    check_distance(out['distance'])
+    check_distance(out['distance'], "settings['distance']")
     for key in _TUPLE_KEYS:
         out[key] = tuple(
             int(v) if key == 'hidden' else float(v) for v in out[key])

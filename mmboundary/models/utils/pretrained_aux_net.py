@@ -29,8 +29,8 @@ from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple
 import torch
 
 __all__ = [
-    'complete_settings', 'check_setting_types', 'files_fingerprint', 'settings_cache_key',
-    'save_aux_net', 'load_aux_net_state', 'isolated_rng'
+    'complete_settings', 'check_setting_types', 'files_fingerprint',
+    'settings_cache_key', 'save_aux_net', 'load_aux_net_state', 'isolated_rng'
 ]
 
 
@@ -46,11 +46,13 @@ def complete_settings(defaults: Dict, settings: Optional[Dict],
     return dict(defaults, **settings)
 
 
-def check_setting_types(defaults: Dict,
-                        settings: Dict,
-                        owner: str,
-                        count_keys: Sequence[str] = (),
-                        scalar_ok: Sequence[str] = ()) -> None:
+def check_setting_types(
+    defaults: Dict,
+    settings: Dict,
+    owner: str,
+    count_keys: Sequence[str] = (),
+    scalar_ok: Sequence[str] = ()
+) -> None:
     """Check each given setting against the kind of its default.
 
     A tuple default takes a list or tuple (or, for keys in ``scalar_ok``, an
@@ -67,9 +69,9 @@ def check_setting_types(defaults: Dict,
             continue
         default = defaults[key]
         if isinstance(default, tuple):
-            ok = isinstance(value, (tuple, list)) or (key in scalar_ok
-                                                      and isinstance(
-                                                          value, int))
+            ok = isinstance(value,
+                            (tuple, list)) or (key in scalar_ok
+                                               and isinstance(value, int))
         elif isinstance(default, str):
             ok = isinstance(value, str)
         elif isinstance(default, float):

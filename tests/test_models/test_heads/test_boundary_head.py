@@ -76,7 +76,7 @@ def test_errors():
         _head(num_classes=19)
     with pytest.raises(ValueError, match='out_channels must be 1'):
         _head(out_channels=2)
-    with pytest.raises(ValueError, match="boundary_source must be"):
+    with pytest.raises(ValueError, match="unknown `boundary_source` 'canny'"):
         _head(boundary_source='canny')
     head = _head()
     with pytest.raises(KeyError, match='GenerateSobelBoundary'):

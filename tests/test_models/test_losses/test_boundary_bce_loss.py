@@ -122,7 +122,7 @@ def test_in_mmseg_loss_decode_and_errors():
         0.5 * BoundaryBCELoss()(logits, y).item(), rel=1e-6)
     assert MODELS.build(dict(type='BoundaryBCELoss')).loss_name == \
         'loss_boundary_bce'
-    with pytest.raises(ValueError, match="balance must be 'batch'"):
+    with pytest.raises(ValueError, match="unknown `balance`"):
         BoundaryBCELoss(balance='class')
     with pytest.raises(ValueError, match='1-channel boundary logits'):
         BoundaryBCELoss()(torch.zeros(1, 2, 2, 3), y)

@@ -230,7 +230,7 @@ def test_bad_input(random_ckpt, tmp_path):
     path, net = random_ckpt
     with pytest.raises(ValueError, match="'manhattan'"):
         InverseFormLoss(path, distance='manhattan', inverse_net=NET)
-    with pytest.raises(ValueError, match="tiling must be 'cover'"):
+    with pytest.raises(ValueError, match="unknown `tiling`"):
         InverseFormLoss(path, tiling='grid', inverse_net=NET)
     with pytest.raises(ValueError, match="start with 'loss_'"):
         InverseFormLoss(path, inverse_net=NET, loss_name='inverseform')
