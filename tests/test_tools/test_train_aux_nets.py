@@ -92,3 +92,16 @@ def test_train_edge_net_cli_unchanged(tmp_path, synthetic_cityscapes):
     assert report['settings']['max_epochs'] == 1
     assert 0 <= report['val_clean']['f1'] <= 1
     assert 'already holds' in run_tool(args).stdout
+
+
+def test_train_without_checkpoint_or_hook_fails_before_training(
+        tmp_path, synthetic_cityscapes):
+    work_dir = tmp_path / 'wd'
+    proc = run_tool(
+        ['tools/train.py', IF_CFG, '--work-dir',
+         str(work_dir)] + _options(synthetic_cityscapes, 'custom_hooks=[]'),
+        check=False)
+    assert proc.returncode != 0
+    assert '`inverse_net_checkpoint`' in proc.stderr
+    assert "dict(type='InverseNetPretrainHook')" in proc.stderr
+    assert 'Iter(train)' not in proc.stdout + proc.stderr

@@ -83,6 +83,7 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
     default_subdir = 'edge_net'
     net_description = 'SEMEDA edge net'
     loss_description = 'SemedaLoss'
+    checkpoint_key = 'edge_net_checkpoint'
 
     def __init__(self,
                  settings: Optional[Dict] = None,

@@ -172,6 +172,9 @@ class FrozenNetPretrainHook(Hook):
     net_description = 'frozen auxiliary net'
     #: Loss class names, for the "nothing to pretrain" warning (subclass).
     loss_description = 'loss'
+    #: The losses' argument naming a checkpoint file; None for an abstract
+    #: hook (subclass, used by :func:`check_frozen_nets_provided`).
+    checkpoint_key: Optional[str] = None
 
     def __init__(self,
                  settings: Optional[Dict] = None,
@@ -287,6 +290,36 @@ class FrozenNetPretrainHook(Hook):
         runner.logger.info(
             f'{name}: loaded {self.checkpoint} into {len(losses)} '
             f'{self.loss_description} module(s).')
+
+
+def check_frozen_nets_provided(model, hooks: Sequence) -> None:
+    """Fail before training when a loss's frozen net has neither a
+    checkpoint nor the hook that pretrains it.
+
+    Without this the loss would raise at the first iteration, after the
+    dataloaders and workers have started. Call it on a built runner's
+    ``model`` and ``hooks`` (``tools/train.py`` does) unless weights come
+    from ``load_from`` / resume.
+
+    Args:
+        model (nn.Module): The (possibly wrapped) model.
+        hooks (Sequence[Hook]): The runner's registered hooks.
+
+    Raises:
+        ValueError: naming the loss, its checkpoint key and the hook to add.
+    """
+    for hook_cls in FrozenNetPretrainHook.__subclasses__():
+        key = hook_cls.checkpoint_key
+        if key is None or any(isinstance(h, hook_cls) for h in hooks):
+            continue
+        losses = hook_cls().target_losses(model)
+        if losses:
+            raise ValueError(
+                f'{len(losses)} {hook_cls.loss_description} module(s) have '
+                f'no `{key}` and no {hook_cls.__name__} is registered, so '
+                f'the {hook_cls.net_description} would stay random. Give '
+                f'{key}=PATH or add dict(type=\'{hook_cls.__name__}\') to '
+                'custom_hooks.')
 
 
 def hook_entry(cfg, hook_type: str) -> dict:

@@ -104,6 +104,7 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
     default_subdir = 'inverse_net'
     net_description = 'InverseNet'
     loss_description = 'InverseFormLoss'
+    checkpoint_key = 'inverse_net_checkpoint'
 
     def __init__(self,
                  settings: Optional[Dict] = None,

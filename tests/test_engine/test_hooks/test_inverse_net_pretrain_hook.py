@@ -174,3 +174,35 @@ def test_missing_boundary_target_fails_before_training(tmp_path, dataset,
     InverseNetPretrainHook(settings=SETTINGS).before_train(
         _runner(tmp_path, dataset, with_head))
     assert len(calls) == 1
+
+
+def test_missing_checkpoint_without_hook_fails_before_training(tmp_path):
+    from mmboundary.engine.hooks import EdgeNetPretrainHook
+    from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
+        check_frozen_nets_provided
+    from mmboundary.models.losses import SemedaLoss
+    model = Toy()
+    with pytest.raises(ValueError) as info:
+        check_frozen_nets_provided(model, [EdgeNetPretrainHook()])
+    msg = str(info.value)
+    assert '1 InverseFormLoss module(s)' in msg
+    assert '`inverse_net_checkpoint`' in msg
+    assert "dict(type='InverseNetPretrainHook')" in msg
+    # the pretraining hook, or a checkpoint, provides the net
+    check_frozen_nets_provided(model, [InverseNetPretrainHook()])
+    net = InverseNet(**NET)
+    net.pretrained.fill_(1)
+    path = str(tmp_path / 'given.pth')
+    torch.save(inverse_net_state(net, {}, NET), path)
+    given = nn.Module()
+    given.loss = InverseFormLoss(path, inverse_net=NET)
+    check_frozen_nets_provided(given, [])
+    # SEMEDA's edge net: the same check names its key and hook
+    semeda = nn.Module()
+    semeda.loss = SemedaLoss(num_classes=3)
+    with pytest.raises(
+            ValueError,
+            match="`edge_net_checkpoint`.*"
+            r"dict\(type='EdgeNetPretrainHook'\)"):
+        check_frozen_nets_provided(semeda, [InverseNetPretrainHook()])
+    check_frozen_nets_provided(semeda, [EdgeNetPretrainHook()])
