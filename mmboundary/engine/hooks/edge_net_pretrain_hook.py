@@ -82,6 +82,7 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
 
     default_subdir = 'edge_net'
     net_description = 'SEMEDA edge net'
+    net_noun = 'edge net'
     loss_description = 'SemedaLoss'
     checkpoint_key = 'edge_net_checkpoint'
 

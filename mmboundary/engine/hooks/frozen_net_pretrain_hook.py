@@ -170,6 +170,8 @@ class FrozenNetPretrainHook(Hook):
     default_subdir = 'aux_net'
     #: What is pretrained, for logs and errors (subclass).
     net_description = 'frozen auxiliary net'
+    #: Short name in the tool's messages, e.g. 'edge net' (subclass).
+    net_noun = 'net'
     #: Loss class names, for the "nothing to pretrain" warning (subclass).
     loss_description = 'loss'
     #: The losses' argument naming a checkpoint file; None for an abstract
@@ -408,8 +410,8 @@ def pretrain_tool_main(description: str,
     prefix = namer.cache_prefix(settings, train_dataset, val_dataset)
     found = sorted(glob.glob(prefix + '-*.pth'))
     if found and not args.force:
-        print(f'{found[-1]} already holds this net (same settings and '
-              'data); use --force to pretrain again.')
+        print(f'{found[-1]} already holds this {namer.net_noun} (same '
+              'settings and data); use --force to pretrain again.')
         return found[-1]
     path, json_path, report = namer.pretrain(train_dataset, val_dataset,
                                              settings, osp.dirname(prefix),

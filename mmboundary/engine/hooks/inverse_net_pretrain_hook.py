@@ -103,6 +103,7 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
 
     default_subdir = 'inverse_net'
     net_description = 'InverseNet'
+    net_noun = 'InverseNet'
     loss_description = 'InverseFormLoss'
     checkpoint_key = 'inverse_net_checkpoint'
 
