@@ -27,7 +27,7 @@ import re
 
 import mmengine.registry as mmengine_registry
 import pytest
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 
 import mmboundary  # noqa: F401  (registers everything)
 
@@ -489,6 +489,102 @@ BAD_INPUTS = {
             ('boundary_cpu_count', '2', TypeError),
             ('fast_boundary', 'yes', TypeError),
         ]),
+    # ------------------------------------------------- InverseForm (10)
+    'BoundaryBCELoss':
+    dict(
+        build=dict(),
+        bad=[
+            ('balance', 'class', ValueError),
+            ('avg_non_ignore', 1, TypeError),
+            ('reduction', 'avg', ValueError),
+            ('loss_weight', -1.0, ValueError),
+            ('loss_weight', 'x', TypeError),
+            ('ignore_index', 2.5, TypeError),
+            ('loss_name', 'boundary', ValueError),
+            ('loss_name', 3, TypeError),
+        ]),
+    'InverseFormLoss':
+    dict(
+        build=dict(inverse_net=dict(tile_size=16, hidden=(8, 4))),
+        bad=[
+            ('inverse_net_checkpoint', 5, TypeError),
+            ('distance', 'manhattan', ValueError),
+            ('distance', 1, TypeError),
+            ('geodesic_lambda', -0.1, ValueError),
+            ('inverse_net', 'small', TypeError),
+            ('inverse_net', dict(tile=16), KeyError),
+            ('tiling', 'grid', ValueError),
+            ('grid', (3, ), ValueError),
+            ('grid', 3, TypeError),
+            ('grid', (3, 0), ValueError),
+            ('skip_empty_gt', 'yes', TypeError),
+            ('min_gt_pixels', -1, ValueError),
+            ('min_gt_pixels', 1.5, TypeError),
+            ('pred_activation', 'softmax', ValueError),
+            ('reduction', 'avg', ValueError),
+            ('loss_weight', -1.0, ValueError),
+            ('ignore_index', None, TypeError),
+            ('loss_name', 'inverseform', ValueError),
+        ]),
+    'BoundaryHead':
+    dict(
+        build=dict(in_channels=8, channels=4),
+        bad=[
+            ('num_convs', -1, ValueError),
+            ('num_convs', 1.0, TypeError),
+            ('kernel_size', 2, ValueError),
+            ('kernel_size', '3', TypeError),
+            ('boundary_source', 'canny', ValueError),
+            ('sobel_threshold', -0.5, ValueError),
+            ('sobel_threshold', 'x', TypeError),
+        ]),
+    'EdgeAttentionEncoderDecoder':
+    dict(
+        build=dict(
+            _scope_='mmseg',  # as default_scope='mmseg' in its configs
+            data_preprocessor=dict(type='SegDataPreProcessor'),
+            backbone=dict(
+                type='ResNetV1c',
+                depth=18,
+                num_stages=2,
+                base_channels=4,
+                stem_channels=4,
+                out_indices=(1, ),
+                strides=(1, 2),
+                dilations=(1, 1)),
+            decode_head=dict(
+                type='FCNHead',
+                in_channels=8,
+                channels=4,
+                num_convs=1,
+                num_classes=3),
+            auxiliary_head=dict(
+                type='BoundaryHead',
+                in_channels=8,
+                channels=4,
+                loss_decode=dict(type='BoundaryBCELoss'))),
+        bad=[
+            ('edge_attention', 0.8, TypeError),
+            ('edge_attention.thresh', 0.5, KeyError),
+            ('edge_attention.threshold', 1.5, ValueError),
+            ('edge_attention.loss_weight', -1, ValueError),
+            ('edge_attention.loss_weight', 'x', TypeError),
+        ]),
+    'InverseNetPretrainHook':
+    dict(
+        build=dict(),
+        bad=[
+            ('settings', [1], TypeError),
+            ('settings.iters', 3, KeyError),
+            ('settings.lr', 'fast', TypeError),
+            ('settings.steps', 0, ValueError),
+            ('settings.distance', 'manhattan', ValueError),
+            ('settings.hidden', 64, TypeError),
+            ('cache_dir', 5, TypeError),
+            ('name', '', ValueError),
+            ('max_val_images', 0, ValueError),
+            ('max_val_images', 'all', TypeError),
+        ]),
 }
 
 
@@ -555,7 +651,10 @@ def test_every_argument_has_a_bad_case(name):
 
 def _build(module, /, **kwargs):
     registry, _ = REGISTERED[module]
-    return registry.build(dict(type=module, **kwargs))
+    # In the registry's own scope, whatever an earlier test left as the
+    # default scope (a runner built with default_scope='mmdet' keeps it).
+    with DefaultScope.overwrite_default_scope(registry.scope):
+        return registry.build(dict(type=module, **kwargs))
 
 
 @pytest.mark.parametrize('name', sorted(BAD_INPUTS))

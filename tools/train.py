@@ -20,6 +20,8 @@ import logging
 
 from mmengine.logging import print_log
 
+from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
+    check_frozen_nets_provided
 from mmboundary.utils import finalize_distributed, prepare_distributed
 from mmboundary.utils.checkpoint import latest_intact_checkpoint
 from mmboundary.utils.launch import (add_common_arguments,
@@ -84,6 +86,11 @@ def main(argv=None):
 
     with clean_work_dir_on_early_failure(work_dir):
         runner = build_runner(cfg)
+        if not cfg.get('load_from') and not (cfg.get('resume')
+                                             and args.resume is None):
+            # frozen nets come from a checkpoint key or a pretraining
+            # hook (weights in load_from / resume are checked at the loss)
+            check_frozen_nets_provided(runner.model, runner.hooks)
         runner.train()
     finalize_distributed()
 

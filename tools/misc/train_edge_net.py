@@ -11,7 +11,9 @@ the pretraining settings (noise level, epochs, ...) from the
 of settings and data, sha256: of the file) and a ``.json`` next to it with
 the settings and the validation edge precision / recall / F1. With the
 default ``--out-dir`` (the hook's ``cache_dir``) the hook then finds the net
-and does not pretrain again.
+and does not pretrain again. The command-line pattern is shared with
+``tools/misc/train_inverse_net.py``
+(:func:`mmboundary.engine.hooks.pretrain_tool_main`).
 
 Example::
 
@@ -20,42 +22,8 @@ Example::
     # the hook of that config now loads it; or, for any config:
     #   --cfg-options model.decode_head.loss_decode.1.edge_net_checkpoint=PTH
 """
-import argparse
-import glob
-import json
-import os.path as osp
-
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
-
-
-def parse_args():
-    parser = argparse.ArgumentParser(
-        description='Pretrain the SEMEDA semantic edge net.')
-    parser.add_argument('config', help='segmentation config file')
-    parser.add_argument(
-        '--out-dir',
-        help='output folder (default: the hook\'s cache_dir, else '
-        'work_dirs/edge_net)')
-    parser.add_argument(
-        '--name', help='file stem (default: the hook\'s, semantic_edge_net)')
-    parser.add_argument(
-        '--force',
-        action='store_true',
-        help='pretrain even if the output folder already holds the net')
-    parser.add_argument(
-        '--device', default='cpu', help='torch device (default: cpu)')
-    parser.add_argument(
-        '--max-val-images',
-        type=int,
-        help='validation maps used for the F1 report (<= 0: all; default: '
-        'the hook\'s, 100)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, as for tools/train.py')
-    return parser.parse_args()
+from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
+    hook_entry, pretrain_tool_main)
 
 
 def _semeda_loss_cfg(cfg):
@@ -71,19 +39,13 @@ def _semeda_loss_cfg(cfg):
     return None, decode_head
 
 
-def hook_cfg(cfg) -> dict:
-    """The config's EdgeNetPretrainHook entry, or {}."""
-    for hook in cfg.get('custom_hooks', []) or []:
-        if hook.get('type') == 'EdgeNetPretrainHook':
-            return dict(hook)
-    return {}
-
-
 def pretrain_settings(cfg) -> dict:
     """Settings from the config (hook entry or ``edge_net_pretrain``) with
     ``num_classes`` / ``ignore_index`` / ``kernel_size`` from the loss."""
     settings = dict(cfg.get('edge_net_pretrain', {}) or {})
-    settings = dict(hook_cfg(cfg).get('settings', {}) or {}, **settings)
+    settings = dict(
+        hook_entry(cfg, 'EdgeNetPretrainHook').get('settings', {}) or {},
+        **settings)
     loss, head = _semeda_loss_cfg(cfg)
     if loss is not None:
         settings['num_classes'] = loss['num_classes']
@@ -95,51 +57,9 @@ def pretrain_settings(cfg) -> dict:
 
 
 def main():
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    from mmseg.registry import DATASETS
-
-    import mmboundary  # noqa: F401  (registers the modules)
-    from mmboundary.engine.hooks.edge_net_pretrain_hook import (
-        EdgeNetPretrainHook, pretrain_edge_net_from_datasets)
-
-    settings = pretrain_settings(cfg)
-    hook = hook_cfg(cfg)
-    max_val = hook.get('max_val_images', 100)
-    if args.max_val_images is not None:
-        max_val = args.max_val_images if args.max_val_images > 0 else None
-    train_dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    val_dataset = None
-    if cfg.get('val_dataloader'):
-        val_dataset = DATASETS.build(cfg.val_dataloader.dataset)
-    # The hook's cache naming, so that the hook finds what this writes.
-    namer = EdgeNetPretrainHook(
-        cache_dir=args.out_dir or hook.get('cache_dir')
-        or 'work_dirs/edge_net',
-        name=args.name or hook.get('name', 'semantic_edge_net'),
-        max_val_images=max_val)
-    prefix = namer.cache_prefix(settings, train_dataset, val_dataset)
-    found = sorted(glob.glob(prefix + '-*.pth'))
-    if found and not args.force:
-        print(f'{found[-1]} already holds this edge net (same settings and '
-              'data); use --force to pretrain again.')
-        return
-    path, json_path, report = pretrain_edge_net_from_datasets(
-        train_dataset,
-        val_dataset,
-        settings,
-        osp.dirname(prefix),
-        osp.basename(prefix),
-        max_val,
-        device=args.device,
-        log=print)
-    summary = {k: report[k] for k in ('val_clean', 'val_noisy') if k in report}
-    print(json.dumps(summary, indent=2))
-    print(f'checkpoint: {path}\nreport: {json_path}')
-    print(f'use it with edge_net_checkpoint={osp.relpath(path)!r}')
+    pretrain_tool_main('Pretrain the SEMEDA semantic edge net.',
+                       'EdgeNetPretrainHook', pretrain_settings,
+                       'edge_net_checkpoint')
 
 
 if __name__ == '__main__':

@@ -2,12 +2,19 @@
 from .asyinst_check_hook import AsyInstCheckHook, iter_pipeline_transforms
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
+from .frozen_net_pretrain_hook import (FrozenNetPretrainHook, load_label,
+                                       pretrain_tool_main, seg_map_infos)
 from .instance_mask_check_hook import InstanceMaskCheckHook
+from .inverse_net_pretrain_hook import (InverseNetPretrainHook,
+                                        pretrain_inverse_net_from_datasets)
 from .loss_weight_warmup_hook import LossWeightWarmupHook
 from .random_state_hook import RandomStateHook
 
 __all__ = [
     'LossWeightWarmupHook', 'EdgeNetPretrainHook',
     'pretrain_edge_net_from_datasets', 'InstanceMaskCheckHook',
-    'RandomStateHook', 'AsyInstCheckHook', 'iter_pipeline_transforms'
+    'RandomStateHook', 'AsyInstCheckHook', 'iter_pipeline_transforms',
+    'FrozenNetPretrainHook', 'load_label', 'pretrain_tool_main',
+    'seg_map_infos', 'InverseNetPretrainHook',
+    'pretrain_inverse_net_from_datasets'
 ]

@@ -1,5 +1,6 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 from .asyinst_mask_head import AsyInstMaskHead
+from .boundary_head import BoundaryHead
 from .dvis_head import DVISHead
 from .dvis_verify_head import DVISVerifyHead
 from .edge_agreement_mask_head import EdgeAgreementMaskHead
@@ -7,5 +8,5 @@ from .ubernet_edge_head import UbernetEdgeHead
 
 __all__ = [
     'EdgeAgreementMaskHead', 'UbernetEdgeHead', 'DVISHead', 'DVISVerifyHead',
-    'AsyInstMaskHead'
+    'AsyInstMaskHead', 'BoundaryHead'
 ]

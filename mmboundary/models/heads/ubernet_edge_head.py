@@ -9,8 +9,8 @@ passes through the segmentation output.
 import torch
 from mmseg.models.decode_heads import FCNHead
 
-from mmboundary.models.utils.semantic_edge_net import edge_target
 from mmboundary.registry import MMSEG_MODELS
+from mmboundary.utils.label_boundary import edge_target
 
 
 @MMSEG_MODELS.register_module()

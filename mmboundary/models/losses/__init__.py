@@ -3,12 +3,15 @@ from .asymmetric_affinity_loss import (AsymmetricAffinityLoss,
                                        asymmetric_affinity_loss,
                                        asymmetric_pair_loss,
                                        pairwise_log_same_prob)
+from .boundary_bce_loss import BoundaryBCELoss, balanced_bce_with_logits
 from .dvis_losses import (DVISBinaryLoss, MumfordShahLoss,
                           PermutationInvariantLoss, QuantizationLoss,
                           dvis_huber, permutation_invariant_loss,
                           stratified_offsets)
 from .edge_agreement_loss import (EDGE_FILTERS, EdgeAgreementLoss,
                                   edge_agreement_loss, edge_kernels)
+from .inverseform_loss import (InverseFormLoss, extract_tiles, grid_tiles,
+                               tile_boxes)
 from .semeda_loss import SemedaLoss, semeda_embedding_loss
 
 __all__ = [
@@ -17,5 +20,7 @@ __all__ = [
     'PermutationInvariantLoss', 'MumfordShahLoss', 'QuantizationLoss',
     'dvis_huber', 'permutation_invariant_loss', 'stratified_offsets',
     'AsymmetricAffinityLoss', 'asymmetric_affinity_loss',
-    'asymmetric_pair_loss', 'pairwise_log_same_prob'
+    'asymmetric_pair_loss', 'pairwise_log_same_prob', 'BoundaryBCELoss',
+    'balanced_bce_with_logits', 'InverseFormLoss', 'extract_tiles',
+    'grid_tiles', 'tile_boxes'
 ]

@@ -14,9 +14,7 @@ embeddings (eq. 6)::
 Either is one more entry of an mmseg decode head's ``loss_decode`` list,
 next to the cross-entropy (eq. 7 is their sum).
 """
-import inspect
-import warnings
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -24,10 +22,9 @@ from torch import nn
 
 from mmboundary.models.utils.frozen import FrozenAuxNet
 from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
-                                                       edge_target,
-                                                       load_edge_net_state,
                                                        one_hot_masks)
 from mmboundary.registry import MODELS
+from mmboundary.utils.label_boundary import edge_target
 from mmboundary.utils.validation import (check_bool, check_int, check_number,
                                          check_str)
 
@@ -66,34 +63,6 @@ def semeda_embedding_loss(pred_emb: Sequence[torch.Tensor],
         ref = pred_emb[0]
         return ref.new_zeros((ref.shape[0], *ref.shape[2:]))
     return total
-
-
-def _find_building_decode_head():
-    """The mmseg decode head whose ``__init__`` is building this loss.
-
-    mmseg builds ``loss_decode`` entries inside ``BaseDecodeHead.__init__``
-    after setting ``num_classes``; walking up the call stack finds it, so a
-    class-count mismatch fails at build time. Returns None when the loss is
-    built on its own (tests, other hosts).
-    """
-    try:
-        from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-    except Exception:  # mmseg absent or broken: skip the cross-check
-        return None
-    frame = inspect.currentframe()
-    try:
-        f = frame.f_back if frame is not None else None
-        for _ in range(16):
-            if f is None:
-                return None
-            obj = f.f_locals.get('self')
-            if (f.f_code.co_name == '__init__'
-                    and isinstance(obj, BaseDecodeHead)):
-                return obj
-            f = f.f_back
-        return None
-    finally:
-        del frame
 
 
 @MODELS.register_module()
@@ -139,7 +108,9 @@ class SemedaLoss(nn.Module):
     refuses to run with unloaded weights.
 
     Args:
-        num_classes (int): C; must equal the decode head's ``num_classes``.
+        num_classes (int): C; must equal the decode head's ``num_classes``
+            (checked where the loss sees the logits: a ValueError names both
+            counts on the first forward).
         edge_net_checkpoint (str, optional): Path of a pretrained edge net.
             None: the weights must come from ``EdgeNetPretrainHook`` (or a
             resumed checkpoint). Defaults to None.
@@ -217,19 +188,6 @@ class SemedaLoss(nn.Module):
             raise ValueError(f"SemedaLoss: loss_name must start with 'loss_'"
                              f', got {loss_name!r}.')
         self.num_classes = int(num_classes)
-        head = _find_building_decode_head()
-        if head is not None and int(head.num_classes) != self.num_classes:
-            raise ValueError(
-                f'SemedaLoss: num_classes={self.num_classes} but the decode '
-                f'head {type(head).__name__} has num_classes='
-                f'{head.num_classes}; the edge net must see the same classes'
-                ' as the head.')
-        if head is not None and int(head.out_channels) != self.num_classes:
-            raise ValueError(
-                f'SemedaLoss needs softmax logits with one channel per class:'
-                f' decode head {type(head).__name__} has out_channels='
-                f'{head.out_channels} but num_classes={self.num_classes} '
-                '(use_sigmoid heads are not supported).')
         self.edge_net_checkpoint = edge_net_checkpoint
         self.layer_weights = weights
         self.before_relu = bool(before_relu)
@@ -241,9 +199,6 @@ class SemedaLoss(nn.Module):
         self._loss_name = loss_name
         self.edge_net = FrozenAuxNet(
             SemanticEdgeNet(self.num_classes, kernel_size=kernel_size))
-        # A CPU copy of verified weights, to undo a later re-initialisation
-        # (e.g. a layer-wide init_cfg of the owning head); not a state entry.
-        self._reference: Optional[Dict[str, torch.Tensor]] = None
         self._ready = False
         if edge_net_checkpoint is not None:
             self.load_edge_net(edge_net_checkpoint)
@@ -255,31 +210,20 @@ class SemedaLoss(nn.Module):
 
     def load_edge_net(self, path: str) -> None:
         """Load verified edge-net weights from ``path`` (see
-        :func:`~mmboundary.models.utils.semantic_edge_net.
+        :func:`~mmboundary.models.utils.semantic_edge_net_pretrain.
         load_edge_net_state` for the checks)."""
-        net = self.edge_net.net
-        state = load_edge_net_state(path, self.num_classes, net.kernel_size)
-        net.load_state_dict(state, strict=True)
-        self._reference = {k: v.clone() for k, v in state.items()}
+        from mmboundary.models.utils.semantic_edge_net_pretrain import \
+            load_edge_net_state
+        state = load_edge_net_state(path, self.num_classes,
+                                    self.edge_net.net.kernel_size)
+        self.edge_net.load_verified(state)
         self._ready = False  # re-verified on the next forward
 
     def _check_edge_net(self) -> None:
         """Refuse unloaded weights; restore weights changed after loading."""
-        net = self.edge_net.net
-        if not bool(net.pretrained):
-            raise RuntimeError(_NO_WEIGHTS_MSG)
-        if self._reference is not None:
-            state = net.state_dict()
-            changed = [
-                k for k, v in self._reference.items()
-                if not torch.equal(state[k].cpu(), v)
-            ]
-            if changed:
-                warnings.warn(
-                    'SemedaLoss: edge-net weights changed after loading '
-                    f'{self.edge_net_checkpoint or "the pretrained net"} '
-                    f'({changed}); restoring them.')
-                net.load_state_dict(self._reference, strict=True)
+        self.edge_net.check_weights(
+            _NO_WEIGHTS_MSG, 'SemedaLoss', self.edge_net_checkpoint
+            or 'the pretrained edge net')
         self._ready = True
 
     def _inputs(self, pred: torch.Tensor, target: torch.Tensor,
@@ -317,7 +261,10 @@ class SemedaLoss(nn.Module):
             raise ValueError(
                 f'SemedaLoss: logits of shape {tuple(pred.shape)} have '
                 f'{pred.shape[1] if pred.dim() == 4 else "?"} channels but '
-                f'num_classes={self.num_classes}.')
+                f'num_classes={self.num_classes}. The edge net needs one '
+                'softmax channel per class: set SemedaLoss num_classes to the'
+                " decode head's num_classes (use_sigmoid heads with one "
+                'output channel are not supported).')
         if target.shape != (pred.shape[0], *pred.shape[2:]):
             raise ValueError(
                 f'SemedaLoss: target shape {tuple(target.shape)} does not '

@@ -15,7 +15,8 @@ contract, enforced here once for every method:
   ``tools/misc/publish_model.py`` can drop the whole sub-tree from published
   checkpoints without knowing the model.
 """
-from typing import List, Mapping
+import warnings
+from typing import Dict, List, Mapping, Optional
 
 import torch
 from torch import nn
@@ -44,6 +45,42 @@ class FrozenAuxNet(nn.Module):
         for param in self.net.parameters():
             param.requires_grad_(False)
         super().train(False)
+        # A CPU copy of verified weights, to undo a later re-initialisation
+        # (e.g. a layer-wide init_cfg of the owning head); not a state entry.
+        self._reference: Optional[Dict[str, torch.Tensor]] = None
+
+    def load_verified(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Load a verified state dict (strict) and remember it."""
+        self.net.load_state_dict(state, strict=True)
+        self._reference = {
+            k: v.detach().cpu().clone()
+            for k, v in state.items()
+        }
+
+    def check_weights(self, no_weights_msg: str, owner: str,
+                      source: str) -> None:
+        """Refuse unloaded weights; restore weights changed after loading.
+
+        Args:
+            no_weights_msg (str): RuntimeError message when the net's
+                ``pretrained`` buffer is 0 (nothing was loaded).
+            owner (str): Who checks, for the warning (e.g. 'SemedaLoss').
+            source (str): Where the weights came from, for the warning.
+        """
+        flag = getattr(self.net, 'pretrained', None)
+        if flag is not None and not bool(flag):
+            raise RuntimeError(no_weights_msg)
+        if self._reference is None:
+            return
+        state = self.net.state_dict()
+        changed = [
+            k for k, v in self._reference.items()
+            if not torch.equal(state[k].cpu(), v)
+        ]
+        if changed:
+            warnings.warn(f'{owner}: frozen-net weights changed after '
+                          f'loading {source} ({changed}); restoring them.')
+            self.net.load_state_dict(self._reference, strict=True)
 
     def train(self, mode: bool = True) -> 'FrozenAuxNet':
         """Ignore ``mode``: a frozen net is always in eval mode."""

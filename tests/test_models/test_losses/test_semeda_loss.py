@@ -275,12 +275,32 @@ def test_in_mmseg_decode_head(ckpt):
     losses = head.loss_by_feat(torch.randn(1, C, 2, 3), [sample])
     assert set(losses) == {'loss_ce', 'loss_semeda', 'acc_seg'}
     assert losses['loss_semeda'] > 0
-    # Decode head for another class count: build-time error, both values.
+    # Decode head for another class count: the loss sees 5-channel logits
+    # and names both counts and the fix (no call-stack introspection).
     head_cfg['num_classes'] = 5
-    msg = 'num_classes=3 but the decode head FCNHead has num_classes=5'
     with DefaultScope.overwrite_default_scope('mmseg'):
-        with pytest.raises(ValueError, match=msg):
-            SEG_MODELS.build(head_cfg)
+        head5 = SEG_MODELS.build(head_cfg)
+    msg = (r'5 channels but num_classes=3\. .*set SemedaLoss num_classes to '
+           r"the decode head's num_classes")
+    with pytest.raises(ValueError, match=msg):
+        head5.loss_by_feat(torch.randn(1, 5, 2, 3), [sample])
+    # A sigmoid head (one channel for two classes) is refused the same way.
+    sig_cfg = dict(
+        head_cfg,
+        num_classes=2,
+        out_channels=1,
+        threshold=0.5,
+        loss_decode=[
+            dict(type='SemedaLoss', num_classes=2),
+            dict(type='CrossEntropyLoss', use_sigmoid=True)
+        ])
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        sig_head = SEG_MODELS.build(sig_cfg)
+    sample2 = SegDataSample()
+    sample2.gt_sem_seg = PixelData(data=_labels().clamp(max=1))
+    sample2.set_metainfo(dict(img_shape=(4, 5)))
+    with pytest.raises(ValueError, match='1 channels but num_classes=2'):
+        sig_head.loss_by_feat(torch.randn(1, 1, 2, 3), [sample2])
     # The edge net is training-only in the state dict.
     prefixes = training_only_prefixes(head.state_dict())
     assert prefixes == ['loss_decode.1.edge_net.']

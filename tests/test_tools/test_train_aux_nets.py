@@ -1,0 +1,107 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""tools/misc/train_inverse_net.py and tools/misc/train_edge_net.py: the
+shared tool pattern writes where the hook looks."""
+import glob
+import json
+import os.path as osp
+from types import SimpleNamespace
+
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from torch import nn
+
+from tests.conftest import run_tool
+
+IF_CFG = ('configs/inverseform/'
+          'inverseform_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py')
+SEMEDA_CFG = ('configs/semeda/'
+              'semeda_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py')
+
+
+def _options(root, *extra):
+    return ['--cfg-options'] + [
+        f'{loader}.dataset.data_root={root}'
+        for loader in ('train_dataloader', 'val_dataloader')
+    ] + list(extra)
+
+
+def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
+    out = str(tmp_path / 'cache')
+    args = [
+        'tools/misc/train_inverse_net.py', IF_CFG, '--out-dir', out,
+        '--max-val-images', '2'
+    ] + _options(synthetic_cityscapes, 'custom_hooks.0.settings.steps=5',
+                 'custom_hooks.0.settings.batch_size=8')
+    proc = run_tool(args)
+    files = glob.glob(osp.join(out, 'inverse_net_*.pth'))
+    assert len(files) == 1
+    assert f"inverse_net_checkpoint='{osp.relpath(files[0])}'" in \
+        proc.stdout or 'inverse_net_checkpoint=' in proc.stdout
+    report = json.load(open(files[0][:-4] + '.json'))
+    assert report['settings']['tile_size'] == 64
+    assert report['settings']['hidden'] == [256, 64]
+    assert report['settings']['steps'] == 5
+    assert report['num_val'] == 2
+    assert 'frac_identity_below_shift4' in report['val']
+    again = run_tool(args)
+    assert 'already holds' in again.stdout
+    assert glob.glob(osp.join(out, 'inverse_net_*.pth')) == files
+
+    # The hook of the same config, same data and settings: no pretraining.
+    import mmboundary  # noqa: F401
+    from mmboundary.engine.hooks import InverseNetPretrainHook
+    from mmboundary.models.losses import InverseFormLoss
+    cfg = Config.fromfile(IF_CFG)
+    init_default_scope('mmseg')
+    from mmseg.registry import DATASETS
+    datasets = {}
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.data_root = synthetic_cityscapes
+        datasets[loader] = DATASETS.build(cfg[loader].dataset)
+    model = nn.Module()
+    model.loss = InverseFormLoss(
+        inverse_net=dict(tile_size=64, hidden=(256, 64), in_pool=1))
+    runner = SimpleNamespace(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=SimpleNamespace(dataset=datasets['train_dataloader']),
+        _val_loop=SimpleNamespace(
+            dataloader=SimpleNamespace(dataset=datasets['val_dataloader'])),
+        logger=MMLogger.get_instance('test_train_inverse_net'))
+    hook = InverseNetPretrainHook(
+        settings=dict(cfg.custom_hooks[0].settings, steps=5, batch_size=8),
+        cache_dir=out,
+        max_val_images=2)
+    hook.before_train(runner)
+    assert not hook.pretrained_here and hook.checkpoint == files[0]
+
+
+def test_train_edge_net_cli_unchanged(tmp_path, synthetic_cityscapes):
+    out = str(tmp_path / 'edge')
+    args = [
+        'tools/misc/train_edge_net.py', SEMEDA_CFG, '--out-dir', out, '--name',
+        'edge', '--max-val-images', '1'
+    ] + _options(synthetic_cityscapes, 'custom_hooks.0.settings.max_epochs=1',
+                 'custom_hooks.0.settings.crops_per_image=1')
+    proc = run_tool(args)
+    files = glob.glob(osp.join(out, 'edge_*.pth'))
+    assert len(files) == 1
+    assert 'edge_net_checkpoint=' in proc.stdout
+    report = json.load(open(files[0][:-4] + '.json'))
+    assert report['settings']['max_epochs'] == 1
+    assert 0 <= report['val_clean']['f1'] <= 1
+    assert 'already holds' in run_tool(args).stdout
+
+
+def test_train_without_checkpoint_or_hook_fails_before_training(
+        tmp_path, synthetic_cityscapes):
+    work_dir = tmp_path / 'wd'
+    proc = run_tool(
+        ['tools/train.py', IF_CFG, '--work-dir',
+         str(work_dir)] + _options(synthetic_cityscapes, 'custom_hooks=[]'),
+        check=False)
+    assert proc.returncode != 0
+    assert '`inverse_net_checkpoint`' in proc.stderr
+    assert "dict(type='InverseNetPretrainHook')" in proc.stderr
+    assert 'Iter(train)' not in proc.stdout + proc.stderr

@@ -1,0 +1,79 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""Pretrain InverseForm's InverseNet on a config's training boundaries
+(InverseForm Sec. 3.4).
+
+Reads a segmentation config: the datasets come from ``train_dataloader`` /
+``val_dataloader``; the net and distance settings from the
+``InverseFormLoss`` entry of any head's ``loss_decode`` (auxiliary heads
+included); the recipe settings (steps, transformation ranges, ...) from the
+``InverseNetPretrainHook`` entry of ``custom_hooks`` (or a top-level
+``inverse_net_pretrain=dict(...)``), exactly as the hook does. Writes
+``<out-dir>/<name>_<key[:12]>-<sha256[:8]>.pth`` and a ``.json`` report next
+to it (settings, training loss, the validation separation: fraction of
+tiles where d(identity) < d(4 px shift), d(10 deg rotation), d(1.2x zoom),
+and the median distance over shifts). With the default ``--out-dir`` (the
+hook's ``cache_dir``) a training run of the config then reuses the file.
+
+Example::
+
+    CFG=configs/inverseform
+    python tools/misc/train_inverse_net.py \
+        $CFG/inverseform_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py
+    # or, for any config:
+    #   --cfg-options \
+    #   model.auxiliary_head.loss_decode.1.inverse_net_checkpoint=PTH
+"""
+from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
+    hook_entry, pretrain_tool_main)
+
+_LOSS_TYPES = ('InverseFormLoss', 'mmboundary.InverseFormLoss')
+
+
+def _heads(cfg):
+    model = cfg.model
+    for key in ('decode_head', 'auxiliary_head'):
+        heads = model.get(key) or []
+        yield from (heads if isinstance(heads, (list, tuple)) else [heads])
+
+
+def inverse_form_loss_cfg(cfg) -> dict:
+    """The first ``InverseFormLoss`` entry of any head's ``loss_decode``.
+
+    Raises:
+        KeyError: the config has none.
+    """
+    for head in _heads(cfg):
+        losses = head.get('loss_decode', [])
+        losses = [losses] if isinstance(losses, dict) else losses
+        for loss in losses:
+            if loss.get('type') in _LOSS_TYPES:
+                return dict(loss)
+    raise KeyError('No InverseFormLoss in any loss_decode of the config; add '
+                   "dict(type='InverseFormLoss', ...) to a BoundaryHead.")
+
+
+def pretrain_settings(cfg) -> dict:
+    """Recipe settings (hook entry or ``inverse_net_pretrain``) plus the net
+    and distance settings of the config's InverseFormLoss, as the hook
+    completes them."""
+    from mmboundary.models.losses import InverseFormLoss
+    settings = dict(cfg.get('inverse_net_pretrain', {}) or {})
+    settings = dict(
+        hook_entry(cfg, 'InverseNetPretrainHook').get('settings', {}) or {},
+        **settings)
+    loss_cfg = inverse_form_loss_cfg(cfg)
+    loss_cfg.pop('type')
+    loss_cfg['inverse_net_checkpoint'] = None
+    loss = InverseFormLoss(**loss_cfg)
+    settings.update(loss.net_settings())
+    return settings
+
+
+def main():
+    pretrain_tool_main('Pretrain the InverseForm InverseNet.',
+                       'InverseNetPretrainHook', pretrain_settings,
+                       'inverse_net_checkpoint')
+
+
+if __name__ == '__main__':
+    main()
