@@ -1,4 +1,4 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
-from ._utils import get_config_path, make_tiny_seg_dataset
+from ._utils import get_config_path, import_tool, make_tiny_seg_dataset
 
-__all__ = ['make_tiny_seg_dataset', 'get_config_path']
+__all__ = ['make_tiny_seg_dataset', 'get_config_path', 'import_tool']

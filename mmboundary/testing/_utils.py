@@ -1,5 +1,6 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 """Helpers for tests and examples: tiny generated data, config lookup."""
+import importlib.util
 import os
 import os.path as osp
 from typing import Tuple
@@ -8,6 +9,20 @@ import cv2
 import numpy as np
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def import_tool(rel_path: str):
+    """Import a script under ``tools/`` (given relative to the repository
+    root) as a module, to test its functions."""
+    path = osp.join(REPO_ROOT, rel_path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'No tool at {path}.')
+    name = '_tool_' + osp.splitext(rel_path)[0].replace('/', '_').replace(
+        '-', '_')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def get_config_path(rel_path: str) -> str:

@@ -1,0 +1,89 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+import json
+
+import pytest
+
+from mmboundary.utils import results_doc as rd
+
+
+def _write(tmp_path, tables, command='python tools/x.py --a 1'):
+    path = tmp_path / 'res' / 'r.json'
+    rd.dump_results(str(path), tables, command=command, load_start=1.25)
+    return path
+
+
+def test_dump_and_render_exact(tmp_path):
+    tables = dict(
+        speed=dict(
+            columns=['size', 'ratio', 'n'],
+            rows=[['1x512x1024', 12.3456, 3], ['a|b', None, 0]],
+            digits=1,
+            notes=['pairs equal']))
+    path = _write(tmp_path, tables)
+    data = json.loads(path.read_text())
+    assert data['version'] == 1
+    assert data['command'] == 'python tools/x.py --a 1'
+    assert data['load_average'][0] == 1.25
+    assert data['tables'] == tables
+    assert rd.render_table(
+        data['tables']['speed']) == ('| size | ratio | n |\n'
+                                     '|---|---|---|\n'
+                                     '| 1x512x1024 | 12.3 | 3 |\n'
+                                     '| a\\|b | - | 0 |\n'
+                                     '\n- pairs equal\n')
+    block = rd.render_block('res/r.json', 'speed', data)
+    assert block.startswith('<!-- results: res/r.json#speed (written by ')
+    assert block.endswith('<!-- results end -->')
+    assert '`python tools/x.py --a 1`' in block
+
+
+def test_default_digits_and_command(tmp_path):
+    table = dict(columns=['v'], rows=[[0.125], [2.0]])
+    assert rd.render_table(table).splitlines()[2:] == ['| 0.12 |', '| 2.00 |']
+    cmd = rd.tool_command(
+        [rd._repo_root() + '/tools/misc/run_main_job.py', '--rows', 'A B'])
+    assert cmd == "python tools/misc/run_main_job.py --rows 'A B'"
+
+
+def test_update_and_check_readme(tmp_path):
+    tables = dict(t=dict(columns=['a'], rows=[[1.5]]))
+    _write(tmp_path, tables)
+    readme = tmp_path / 'README.md'
+    readme.write_text('# X\n\n' + rd.new_block('res/r.json', 't') +
+                      '\n\ntext 7\n')
+    assert rd.find_blocks(
+        str(readme)) == [dict(source='res/r.json', table='t')]
+    # an empty block differs from its source
+    problems = rd.update_readme(str(readme), check=True, root=str(tmp_path))
+    assert len(problems) == 1 and 'differs from res/r.json' in problems[0]
+    changed = rd.update_readme(str(readme), root=str(tmp_path))
+    assert changed == ['res/r.json#t']
+    text = readme.read_text()
+    assert '| 1.50 |' in text and text.endswith('\n\ntext 7\n')
+    assert rd.update_readme(str(readme), check=True, root=str(tmp_path)) == []
+    # a number edited by hand inside the block is caught
+    readme.write_text(text.replace('| 1.50 |', '| 1.60 |'))
+    assert rd.update_readme(str(readme), check=True, root=str(tmp_path))
+    # so is a changed source under an unchanged block
+    readme.write_text(text)
+    _write(tmp_path, dict(t=dict(columns=['a'], rows=[[1.6]])))
+    assert rd.update_readme(str(readme), check=True, root=str(tmp_path))
+
+
+def test_bad_results(tmp_path):
+    with pytest.raises(ValueError, match="row 0 has 1 cells.*2 columns"):
+        rd.dump_results(
+            str(tmp_path / 'x.json'),
+            dict(t=dict(columns=['a', 'b'], rows=[[1]])))
+    with pytest.raises(ValueError, match="'columns' and 'rows'"):
+        rd.dump_results(str(tmp_path / 'x.json'), dict(t=dict(columns=[])))
+    readme = tmp_path / 'README.md'
+    readme.write_text(rd.new_block('missing.json', 't'))
+    problems = rd.update_readme(str(readme), check=True, root=str(tmp_path))
+    assert 'missing.json does not exist' in problems[0]
+    with pytest.raises(ValueError, match='missing.json'):
+        rd.update_readme(str(readme), root=str(tmp_path))
+    _write(tmp_path, dict(u=dict(columns=['a'], rows=[])))
+    readme.write_text(rd.new_block('res/r.json', 't'))
+    problems = rd.update_readme(str(readme), check=True, root=str(tmp_path))
+    assert "has no table 't'" in problems[0]

@@ -1,0 +1,62 @@
+# Copyright (c) mmboundary contributors. All rights reserved.
+"""Write (or check) every README results block from the JSON it cites.
+
+    python tools/misc/update_readme_tables.py            # all READMEs
+    python tools/misc/update_readme_tables.py --check    # compare only
+    python tools/misc/update_readme_tables.py configs/dvis/README.md
+
+A block is ``<!-- results: PATH#TABLE (written by
+tools/misc/update_readme_tables.py; do not edit) -->`` ... ``<!-- results
+end -->``; PATH is a JSON file written by a measuring tool through
+:func:`mmboundary.utils.results_doc.dump_results`. See that module.
+"""
+import argparse
+import glob
+import os.path as osp
+import sys
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO_ROOT)
+
+from mmboundary.utils.results_doc import update_readme  # noqa: E402
+
+
+def all_readmes(root: str = REPO_ROOT):
+    """The top-level README, every ``configs/*/README.md`` and ``docs/``."""
+    found = [osp.join(root, 'README.md')]
+    found += sorted(glob.glob(osp.join(root, 'configs', '*', 'README.md')))
+    found += sorted(
+        glob.glob(osp.join(root, 'docs', '**', '*.md'), recursive=True))
+    return [p for p in found if osp.isfile(p)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('readmes', nargs='*', help='default: all READMEs')
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='compare only; exit 1 if any '
+        'block differs from its source')
+    args = parser.parse_args(argv)
+    readmes = args.readmes or all_readmes()
+    for path in readmes:
+        if not osp.isfile(path):
+            parser.error(f'README {path} does not exist')
+    if args.check:
+        problems = [p for r in readmes for p in update_readme(r, check=True)]
+        for p in problems:
+            print(p)
+        if problems:
+            return 1
+        print(f'{len(readmes)} README(s): every results block equals its '
+              'source')
+        return 0
+    for path in readmes:
+        for block in update_readme(path):
+            print(f'{osp.relpath(path, REPO_ROOT)}: rewrote {block}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
