@@ -409,7 +409,7 @@ def test_tables_with_seeds():
     ]
     text = job.format_differences('semantic', entries)
     # mBIoU diffs 1.0, 1.1, 1.05: interval above 0
-    assert '| FCN + SEMEDA | +1.83 [-0.06, +3.73] within noise | ' \
+    assert '| FCN + SEMEDA | FCN (CE) | +1.83 [-0.06, +3.73] within noise | ' \
         '+1.05 [+0.93, +1.17] higher |' in text
     assert ('FCN + SEMEDA vs FCN (CE) (paired over 3 seeds, 95 % t '
             'interval): higher: mBIoU; within noise: mIoU.') in text
@@ -432,7 +432,7 @@ def test_tables_with_one_seed():
     assert table.splitlines()[3] == \
         '| FCN (CE) (baseline) | 300 | 30.00 | 20.00 | 10 |'
     text = job.format_differences('semantic', entries)
-    assert '| FCN + SEMEDA | -1.00 | +0.50 |' in text
+    assert '| FCN + SEMEDA | FCN (CE) | -1.00 | +0.50 |' in text
     assert 'one seed, so no interval' in text
 
 

@@ -79,6 +79,11 @@ class Row(NamedTuple):
         readme (str, optional): The method's README.
         paper (tuple[str, str], optional): The paper's claim in words and
             the metric key of the table it is about.
+        baseline (str, optional): The row this method is compared with
+            (its config differs from that row's only under
+            ``method_keys``; paired differences are to it). Default: the
+            task's first row. E.g. AsyInst is BoxInst plus its affinity
+            terms, so its baseline is the BoxInst row.
     """
     name: str
     config: str
@@ -86,6 +91,21 @@ class Row(NamedTuple):
     method_keys: Tuple[str, ...] = ()
     readme: Optional[str] = None
     paper: Optional[Tuple[str, str]] = None
+    baseline: Optional[str] = None
+
+
+def baseline_of(row: Row, rows: Sequence[Row]) -> Row:
+    """The row ``row`` is compared with: its declared ``baseline`` or the
+    first row of its task (the task's own baseline has none: None)."""
+    group = [r for r in rows if r.task == row.task]
+    if row.baseline is None:
+        return None if row is group[0] else group[0]
+    for other in group:
+        if other.name == row.baseline:
+            return other
+    raise ValueError(f'row {row.name!r}: baseline {row.baseline!r} is not a '
+                     f'{row.task} row; choose from '
+                     f'{[r.name for r in group if r is not row]}')
 
 
 # The rows, in table order; the first row of each task is its baseline.
@@ -269,12 +289,16 @@ def select_rows(names: Optional[Sequence[str]],
         raise ValueError(f'--rows: unknown row {unknown}; rows: '
                          f'{[r.name for r in rows]}, tasks: {list(TASKS)}')
     picked = {r.name for r in rows if r.name in names or r.task in names}
-    for task in {r.task for r in rows if r.name in picked}:
-        base = task_rows(task, rows)[0]
-        if base.name not in picked:
-            log(f'--rows: adding {base.name!r}, the baseline of the {task} '
-                'table')
-            picked.add(base.name)
+    # the table's baseline and each picked row's own baseline, transitively
+    todo = [r for r in rows if r.name in picked]
+    while todo:
+        row = todo.pop()
+        for base in (task_rows(row.task, rows)[0], baseline_of(row, rows)):
+            if base is not None and base.name not in picked:
+                log(f'--rows: adding {base.name!r}, the baseline of '
+                    f'{row.name!r}')
+                picked.add(base.name)
+                todo.append(base)
     return [r for r in rows if r.name in picked]
 
 
@@ -468,9 +492,10 @@ def config_differences(cfg, ref) -> List[str]:
 def check_rows(rows: Sequence[Row], configs: Dict[str, object]) -> None:
     """Refuse rows that do not follow their table's protocol.
 
-    For every task, the first row is the baseline. Another row must share
-    the baseline's :func:`protocol_of` entries, declare ``method_keys``
-    that really differ, and differ nowhere else.
+    For every task, the first row is the table's baseline. Every other row
+    must share its :func:`protocol_of` entries (budget, batch, data, crop,
+    seed, start), declare ``method_keys`` that really differ from its own
+    baseline (:func:`baseline_of`) and differ from it nowhere else.
 
     Args:
         rows: The rows (all of a task's rows, baseline first).
@@ -502,10 +527,17 @@ def check_rows(rows: Sequence[Row], configs: Dict[str, object]) -> None:
         for row in group[1:]:
             cfg = configs[row.name]
             where = f'row {row.name!r} ({row.config})'
+            if row.baseline == row.name:
+                raise ValueError(f'{where}: a row cannot be its own baseline')
+            own = baseline_of(row, rows)
+            if group.index(own) > group.index(row):
+                raise ValueError(
+                    f'{where}: its baseline {own.name!r} must be declared '
+                    'before it in ROWS')
             if not row.method_keys:
                 raise ValueError(
                     f'{where}: declare method_keys, the config paths where '
-                    f'it differs from the baseline {base.name!r}')
+                    f'it differs from its baseline {own.name!r}')
             protocol = protocol_of(cfg)
             for item, value in protocol.items():
                 if value != ref_protocol[item]:
@@ -515,11 +547,11 @@ def check_rows(rows: Sequence[Row], configs: Dict[str, object]) -> None:
                         f'{value} vs {ref_protocol[item]}. Every row of a '
                         'table shares data, crop, batch, budget, seed and '
                         'start; fix the config.')
-            diff = config_differences(cfg, ref)
+            diff = config_differences(cfg, configs[own.name])
             stray = [k for k in diff if not _under(k, row.method_keys)]
             if stray:
                 raise ValueError(
-                    f'{where} differs from the baseline {base.name!r} at '
+                    f'{where} differs from its baseline {own.name!r} at '
                     f'{stray}, outside its method_keys {row.method_keys}; '
                     'only the method may differ (add the key to '
                     'method_keys if it is part of the method)')
@@ -529,8 +561,8 @@ def check_rows(rows: Sequence[Row], configs: Dict[str, object]) -> None:
             ]
             if unused:
                 raise ValueError(
-                    f'{where}: method_keys {unused} do not differ from the '
-                    f'baseline {base.name!r}; remove them or fix the config')
+                    f'{where}: method_keys {unused} do not differ from its '
+                    f'baseline {own.name!r}; remove them or fix the config')
 
 
 def instance_backbone(seg_backbone: Dict,
@@ -1081,9 +1113,9 @@ def summarize_task(task: str, records: Dict[str, List[Dict]],
     """Per row: mean/std of every metric over seeds and, for non-baseline
     rows, the paired difference to the baseline (same seeds)."""
     keys = [k for k, _, _ in TASKS[task]['metrics']]
-    base = rows[0]
     out = []
     for row in rows:
+        base = baseline_of(row, rows)
         runs = sorted(records[row.name], key=lambda r: r['seed'])
         entry = dict(
             name=row.name,
@@ -1091,7 +1123,8 @@ def summarize_task(task: str, records: Dict[str, List[Dict]],
             method_keys=list(row.method_keys),
             readme=row.readme,
             paper=list(row.paper) if row.paper else None,
-            baseline=row is base,
+            baseline=base is None,
+            compared_with=None if base is None else base.name,
             seeds=[r['seed'] for r in runs],
             iters=runs[0]['iters'],
             train_s=mean_std([r['train_s'] for r in runs])['mean'],
@@ -1103,7 +1136,7 @@ def summarize_task(task: str, records: Dict[str, List[Dict]],
             if any(v is None for v in values):
                 continue
             entry['summary'][key] = mean_std(values)
-            if row is not base:
+            if base is not None:
                 base_runs = sorted(records[base.name], key=lambda r: r['seed'])
                 if [r['seed'] for r in base_runs] != entry['seeds']:
                     raise ValueError(
@@ -1168,8 +1201,8 @@ def format_table(task: str, entries: Sequence[Dict], trivial: Dict) -> str:
 
 
 def format_differences(task: str, entries: Sequence[Dict]) -> str:
-    """Paired differences to the baseline (95 % t interval) and, in words,
-    which of them are within noise."""
+    """Paired differences of each method to its baseline (95 % t interval)
+    and, in words, which of them are within noise."""
     base, others = entries[0], entries[1:]
     if not others:
         return ''
@@ -1177,18 +1210,18 @@ def format_differences(task: str, entries: Sequence[Dict]) -> str:
                if any(k in e['difference'] for e in others)]
     n = len(base['seeds'])
     lines = [
-        f"| Method - {base['name']} | " +
-        ' | '.join(f'{h} (points)' for _, h in columns) + ' |',
-        '|---|' + '---|' * len(columns)
+        '| Method | minus | ' + ' | '.join(f'{h} (points)'
+                                           for _, h in columns) + ' |',
+        '|---|---|' + '---|' * len(columns)
     ]
-    for e in others:
-        lines.append(f"| {e['name']} | " + ' | '.join(
-            _diff_cell(e['difference'].get(k)) for k, _ in columns) + ' |')
     words = []
     for e in others:
+        versus = e.get('compared_with') or base['name']
+        lines.append(f"| {e['name']} | {versus} | " + ' | '.join(
+            _diff_cell(e['difference'].get(k)) for k, _ in columns) + ' |')
         if n < 2:
             words.append(
-                f"{e['name']} vs {base['name']}: one seed, so no interval; "
+                f"{e['name']} vs {versus}: one seed, so no interval; "
                 'whether any difference exceeds the seed-to-seed noise is '
                 'not tested (run --seeds 0 1 2).')
             continue
@@ -1199,10 +1232,10 @@ def format_differences(task: str, entries: Sequence[Dict]) -> str:
             if diff is not None:
                 groups[diff['verdict']].append(h)
         parts = [f"{v}: {', '.join(hs)}" for v, hs in groups.items() if hs]
-        words.append(f"{e['name']} vs {base['name']} (paired over {n} "
+        words.append(f"{e['name']} vs {versus} (paired over {n} "
                      f"seeds, 95 % t interval): {'; '.join(parts)}.")
-    head = ('Paired difference to the baseline (same seed), mean' +
-            (' [95 % t interval] and verdict' if n > 1 else '') + ':')
+    head = ('Paired difference of each method to its baseline (same seed), '
+            'mean' + (' [95 % t interval] and verdict' if n > 1 else '') + ':')
     return head + '\n\n' + '\n'.join(lines) + '\n\n' + '\n'.join(
         f'- {w}' for w in words)
 
@@ -1210,7 +1243,7 @@ def format_differences(task: str, entries: Sequence[Dict]) -> str:
 def format_claims(results: Dict, link_prefix: str = '') -> str:
     """Each method's paper claim beside the difference measured here."""
     lines = [
-        "| Method | paper's claim | measured here (same metric, vs the "
+        "| Method | paper's claim | measured here (same metric, vs its "
         'baseline) | README |', '|---|---|---|---|'
     ]
     for task, data in results['tasks'].items():
@@ -1220,8 +1253,9 @@ def format_claims(results: Dict, link_prefix: str = '') -> str:
                 continue
             claim, key = e['paper']
             diff = e['difference'].get(key)
+            versus = e.get('compared_with') or data['rows'][0]['name']
             measured = '-' if diff is None else \
-                f'{headers[key]} {_diff_cell(diff)}'
+                f'{headers[key]} {_diff_cell(diff)} vs {versus}'
             readme = '-' if not e['readme'] else \
                 f"[{e['readme']}]({link_prefix}{e['readme']})"
             lines.append(f"| {e['name']} | {claim} | {measured} | {readme} |")
