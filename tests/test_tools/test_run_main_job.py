@@ -105,8 +105,9 @@ def test_row_configs_share_the_protocol_as_written_and_resolved():
         ref = job.protocol_of(resolved[rows[0].name])
         for row in rows[1:]:
             assert job.protocol_of(resolved[row.name]) == ref
+            base = job.baseline_of(row, job.ROWS)
             diff = job.config_differences(resolved[row.name],
-                                          resolved[rows[0].name])
+                                          resolved[base.name])
             assert diff and all(job._under(k, row.method_keys) for k in diff)
     sem = resolved['FCN + SEMEDA']
     base = resolved['FCN (CE)']
@@ -130,7 +131,8 @@ def test_row_configs_share_the_protocol_as_written_and_resolved():
     assert all(k.startswith('model.roi_head.mask_head.') for k in diff)
     for cfg in (ea, mrcnn):
         assert cfg.train_cfg.max_iters == \
-            job.load_config(job.ROWS[2].config).train_cfg.max_iters
+            job.load_config(
+                job.task_rows('instance')[0].config).train_cfg.max_iters
         assert cfg.load_from is None
         assert cfg.model.backbone.init_cfg == dict(
             type='Pretrained', checkpoint=START, prefix='backbone.')
@@ -174,14 +176,15 @@ def test_a_difference_outside_the_method_keys_is_refused():
             r"\], outside its method_keys"):
         job.check_rows(job.ROWS, _mutated('optim_wrapper.optimizer.lr', 0.1))
     rows = list(job.ROWS)
-    rows[1] = rows[1]._replace(
+    i = [r.name for r in rows].index('FCN + SEMEDA')
+    rows[i] = rows[i]._replace(
         method_keys=('model.decode_head.loss_decode', 'custom_hooks',
                      'model.neck'))
     with pytest.raises(
             ValueError, match=r"method_keys \['model.neck'\] do "
             'not differ'):
         job.check_rows(rows, _written())
-    rows[1] = rows[1]._replace(method_keys=())
+    rows[i] = rows[i]._replace(method_keys=())
     with pytest.raises(ValueError, match='declare method_keys'):
         job.check_rows(rows, _written())
     rows = list(job.ROWS)
@@ -190,7 +193,7 @@ def test_a_difference_outside_the_method_keys_is_refused():
             ValueError, match="'FCN \\(CE\\)' is the semantic "
             'baseline'):
         job.check_rows(rows, _written())
-    rows = list(job.ROWS) + [job.ROWS[1]]
+    rows = list(job.ROWS) + [rows[i]]
     with pytest.raises(
             ValueError, match=r"\['FCN \+ SEMEDA'\] are declared "
             'twice'):
@@ -198,6 +201,55 @@ def test_a_difference_outside_the_method_keys_is_refused():
     rows = [job.ROWS[0]._replace(task='panoptic')]
     with pytest.raises(ValueError, match="unknown task 'panoptic'"):
         job.check_rows(rows, _written())
+
+
+def test_a_row_compared_with_its_own_baseline():
+    """A row may declare another row as its baseline (AsyInst is BoxInst
+    plus its terms): its config is checked against that row, its protocol
+    still against the table's."""
+    cfgs = _written()
+    semeda = job.ROWS[[r.name for r in job.ROWS].index('FCN + SEMEDA')]
+    variant = copy.deepcopy(cfgs['FCN + SEMEDA'])
+    variant.model.decode_head.loss_decode[1]['loss_weight'] = 7.0
+    cfgs['SEMEDA w7'] = variant
+    row = job.Row(
+        'SEMEDA w7',
+        semeda.config,
+        'semantic',
+        method_keys=('model.decode_head.loss_decode', ),
+        baseline='FCN + SEMEDA')
+    rows = list(job.ROWS) + [row]
+    job.check_rows(rows, cfgs)
+    assert job.baseline_of(row, rows) is semeda
+    assert job.baseline_of(rows[0], rows) is None
+    assert job.baseline_of(semeda, rows) is rows[0]
+    # against the table's baseline, its hook would be a stray difference
+    with pytest.raises(
+            ValueError, match=r"its baseline 'FCN \(CE\)' at "
+            r"\['custom_hooks'"):
+        job.check_rows(rows[:-1] + [row._replace(baseline=None)], cfgs)
+    with pytest.raises(
+            ValueError, match="baseline 'nope' is not a "
+            'semantic row'):
+        job.check_rows(rows[:-1] + [row._replace(baseline='nope')], cfgs)
+    with pytest.raises(ValueError, match='must be declared before it'):
+        job.check_rows([rows[0], row, semeda] + rows[2:-1], cfgs)
+    # --rows with the variant brings in its baseline and the table's
+    picked = job.select_rows(['SEMEDA w7'], rows)
+    assert [r.name
+            for r in picked] == ['FCN (CE)', 'FCN + SEMEDA', 'SEMEDA w7']
+    # its paired difference is to its own baseline
+    records = {
+        n: [dict(seed=0, iters=1, train_s=1.0, metrics=dict(mIoU=v))]
+        for n, v in (('FCN (CE)', 10.0), ('FCN + SEMEDA', 12.0), ('SEMEDA w7',
+                                                                  15.0))
+    }
+    entries = job.summarize_task('semantic', records, picked)
+    assert entries[2]['compared_with'] == 'FCN + SEMEDA'
+    assert entries[2]['difference']['mIoU']['mean'] == 3.0
+    assert entries[1]['difference']['mIoU']['mean'] == 2.0
+    assert '| SEMEDA w7 | FCN + SEMEDA | +3.00 |' in \
+        job.format_differences('semantic', entries)
 
 
 def test_resolve_config_applies_the_shared_budget():
