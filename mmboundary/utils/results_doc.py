@@ -102,6 +102,9 @@ def dump_results(path: str,
                  command: Optional[str] = None,
                  device: str = 'cpu',
                  load_start: Optional[float] = None,
+                 load_end: Optional[float] = None,
+                 machine: Optional[str] = None,
+                 date: Optional[str] = None,
                  **extra) -> Dict:
     """Store measured tables with the command that measured them.
 
@@ -115,7 +118,12 @@ def dump_results(path: str,
         device (str): Device the numbers were measured on.
         load_start (float, optional): 1-min load average when the
             measurement started (``os.getloadavg()[0]``); the end's is
-            read now. Timings under load are inflated, so both are kept.
+            read now (or given as ``load_end``). Timings under load are
+            inflated, so both are kept.
+        machine (str, optional): Where it was measured, when that is not
+            this process (re-storing an earlier run's results); default
+            :func:`machine_description` of ``device``.
+        date (str, optional): When it was measured; default now.
         **extra: More JSON-serialisable fields (raw measurements).
 
     Returns:
@@ -123,12 +131,12 @@ def dump_results(path: str,
     """
     for name, table in tables.items():
         _check_table(name, table)
-    end = os.getloadavg()[0]
+    end = os.getloadavg()[0] if load_end is None else load_end
     data = dict(
         version=RESULTS_VERSION,
         command=command or tool_command(),
-        machine=machine_description(device),
-        date=datetime.datetime.now(
+        machine=machine or machine_description(device),
+        date=date or datetime.datetime.now(
             datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
         load_average=[
             round(end if load_start is None else load_start, 2),

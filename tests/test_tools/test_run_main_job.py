@@ -52,6 +52,15 @@ def tiny_root(tmp_path_factory):
     return root
 
 
+def _two_semantic_rows():
+    """The semantic baseline and SEMEDA rows (hand-made records cover
+    these two; other rows may be declared beside them)."""
+    return [
+        r for r in job.task_rows('semantic')
+        if r.name in ('FCN (CE)', 'FCN + SEMEDA')
+    ]
+
+
 def _written():
     return {r.name: job.load_config(r.config) for r in job.ROWS}
 
@@ -233,7 +242,7 @@ def test_a_row_compared_with_its_own_baseline():
             'semantic row'):
         job.check_rows(rows[:-1] + [row._replace(baseline='nope')], cfgs)
     with pytest.raises(ValueError, match='must be declared before it'):
-        job.check_rows([rows[0], row, semeda] + rows[2:-1], cfgs)
+        job.check_rows([rows[0], row] + rows[1:-1], cfgs)
     # --rows with the variant brings in its baseline and the table's
     picked = job.select_rows(['SEMEDA w7'], rows)
     assert [r.name
@@ -252,8 +261,131 @@ def test_a_row_compared_with_its_own_baseline():
         job.format_differences('semantic', entries)
 
 
+@pytest.mark.parametrize('jobs, device, cores, runs, expected', [
+    (None, 'cpu', 2, 9, (2, 1)),
+    (None, 'cpu', 16, 9, (4, 4)),
+    (None, 'cpu', 16, 2, (2, 8)),
+    (None, 'cuda (H200)', 16, 9, (1, 16)),
+    (3, 'cpu', 2, 9, (3, 1)),
+    (1, 'cpu', 2, 9, (1, 2)),
+    (4, 'cpu', 8, 1, (1, 8)),
+])
+def test_plan_jobs(jobs, device, cores, runs, expected):
+    assert job.plan_jobs(jobs, device, cores, runs) == expected
+
+
+def test_run_rows_in_parallel_later_seeds_after_the_first(monkeypatch):
+    """Two runs at a time; a row's later seed starts only after its first
+    seed finished (its frozen net is pretrained once); records come back
+    per row in seed order whatever the finishing order."""
+    import threading
+    import time
+    rows = _two_semantic_rows()
+    events, lock = [], threading.Lock()
+
+    def fake_run(row, cfg, seed, args, sha):
+        with lock:
+            events.append(('start', row.name, seed))
+        # the baseline's first seed is slow: SEMEDA seed 0 overtakes it
+        time.sleep(0.3 if (row.name, seed) == ('FCN (CE)', 0) else 0.05)
+        with lock:
+            events.append(('end', row.name, seed))
+        return dict(name=row.name, seed=seed, cfg=cfg)
+
+    monkeypatch.setattr(job, 'run_row_seed', fake_run)
+    monkeypatch.setattr(
+        job, 'resolve_rows', lambda rows, args, start, seed:
+        {r.name: f'{r.name}@{seed}'
+         for r in rows})
+    args = job.parse_args(['--seeds', '0', '1', '--jobs', '2'])
+    records = job.run_rows(rows, args, dict(sha256='x'), 'cpu')
+    assert {
+        n: [(r['seed'], r['cfg']) for r in runs]
+        for n, runs in records.items()
+    } == {
+        'FCN (CE)': [(0, 'FCN (CE)@0'), (1, 'FCN (CE)@1')],
+        'FCN + SEMEDA': [(0, 'FCN + SEMEDA@0'), (1, 'FCN + SEMEDA@1')]
+    }
+    assert job.THREADS['n'] == max(1, (os.cpu_count() or 1) // 2)
+    order = [e[:2] + (e[2], ) for e in events]
+    # both first seeds ran side by side
+    assert order[:2] == [('start', 'FCN (CE)', 0),
+                         ('start', 'FCN + SEMEDA', 0)]
+    for name in ('FCN (CE)', 'FCN + SEMEDA'):
+        assert order.index(('end', name, 0)) < order.index(('start', name, 1))
+    # SEMEDA seed 1 did not wait for the slow baseline seed 0
+    assert order.index(('start', 'FCN + SEMEDA', 1)) < order.index(
+        ('end', 'FCN (CE)', 0))
+
+
+def test_run_rows_stops_on_a_failure(monkeypatch):
+    rows = _two_semantic_rows()
+    started = []
+
+    def fake_run(row, cfg, seed, args, sha):
+        started.append((row.name, seed))
+        if row.name == 'FCN (CE)':
+            raise RuntimeError('tools/train.py failed')
+        return dict(seed=seed)
+
+    monkeypatch.setattr(job, 'run_row_seed', fake_run)
+    monkeypatch.setattr(
+        job, 'resolve_rows',
+        lambda rows, args, start, seed: {r.name: None
+                                         for r in rows})
+    args = job.parse_args(['--seeds', '0', '1', '2', '--jobs', '1'])
+    with pytest.raises(RuntimeError, match='train.py failed'):
+        job.run_rows(rows, args, dict(sha256='x'), 'cpu')
+    assert len(started) < 6  # the queued runs were cancelled
+
+
+def test_method_tables_and_their_store(tmp_path):
+    records = _records(
+        {
+            'FCN (CE)': ([30.0, 31.0], [20.0, 21.0]),
+            'FCN + SEMEDA': ([31.0, 33.0], [21.0, 23.0]),
+        },
+        seeds=(0, 1))
+    entries = job.summarize_task('semantic', records, _two_semantic_rows())
+    results = dict(
+        command='python tools/misc/run_main_job.py --seeds 0 1',
+        machine='test machine',
+        date='2026-12-01 03:00 UTC',
+        load_average='1.5 / 2.0',
+        tasks=dict(semantic=dict(rows=entries)))
+    tables = job.method_tables(results)
+    assert list(tables) == ['semeda']
+    table = tables['semeda']
+    assert table['columns'][:4] == [
+        'Method', 'statistic', 'mIoU (%)', 'mBIoU (%)'
+    ]
+    assert table['rows'][0][:4] == [
+        'FCN (CE)', 'mean ± std', '30.50 ± 0.71', '20.50 ± 0.71'
+    ]
+    assert table['rows'][1][:4] == [
+        'FCN + SEMEDA', 'mean ± std', '32.00 ± 1.41', '22.00 ± 1.41'
+    ]
+    # differences 1 and 2: mean 1.5, std 0.707, t(0.975, 1) = 12.706
+    half = 12.7062 * math.sqrt(0.5) / math.sqrt(2)
+    assert table['rows'][2][:3] == [
+        'FCN + SEMEDA - FCN (CE)', 'paired difference',
+        f'+1.50 [{1.5 - half:+.2f}, {1.5 + half:+.2f}] within noise'
+    ]
+    assert table['rows'][2][-1] == 300
+    assert any('within noise: mIoU, mBIoU' in n for n in table['notes'])
+    data = job.store_tables(str(tmp_path), results)
+    with open(tmp_path / 'tables.json') as f:
+        stored = json.load(f)
+    assert stored == data
+    assert stored['command'] == results['command']
+    assert stored['machine'] == 'test machine'
+    assert stored['date'] == '2026-12-01 03:00 UTC'
+    assert stored['load_average'] == [1.5, 2.0]
+    assert stored['tables']['semeda']['rows'][0][0] == 'FCN (CE)'
+
+
 def test_resolve_config_applies_the_shared_budget():
-    src = job.ROWS[0].config
+    src = job.task_rows('semantic')[0].config
     original = job.load_config(src)
     cfg = job.resolve_config(
         job.load_config(src), 'semantic', 30, '/data/cs', 7, _fake_start())
@@ -276,7 +408,7 @@ def test_resolve_config_applies_the_shared_budget():
     assert cfg.get('load_from') is None
     # instance: the evaluator's annotations follow the data root, the
     # MultiStepLR milestones the budget
-    src = job.ROWS[2].config
+    src = job.task_rows('instance')[0].config
     original = job.load_config(src)
     cfg = job.resolve_config(
         job.load_config(src), 'instance', 60, '/data/cs', 0, None)
@@ -290,7 +422,7 @@ def test_resolve_config_applies_the_shared_budget():
 
 
 def test_semantic_row_without_boundary_metric_gets_one(tmp_path):
-    base = osp.join(REPO_ROOT, job.ROWS[0].config)
+    base = osp.join(REPO_ROOT, job.task_rows('semantic')[0].config)
     src = tmp_path / 'no_boundary.py'
     src.write_text(f'_base_ = {base!r}\n'
                    "test_evaluator = [dict(type='IoUMetric')]\n")
@@ -309,7 +441,8 @@ def test_instance_backbone_takes_the_segmentors_weights(tmp_path):
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     import mmdet.models  # noqa: F401
-    seg_cfg = job.load_config(job.ROWS[0].config).model.backbone.to_dict()
+    seg_cfg = job.load_config(
+        job.task_rows('semantic')[0].config).model.backbone.to_dict()
     seg = SEG_MODELS.build(seg_cfg)
     torch.manual_seed(0)
     for p in seg.parameters():
@@ -441,7 +574,7 @@ def _records(values, seeds=(0, 1, 2)):
 
 
 def test_tables_with_seeds():
-    rows = job.task_rows('semantic')
+    rows = _two_semantic_rows()
     records = _records({
         'FCN (CE)': ([30.0, 30.5, 30.0], [20.0, 21.0, 22.0]),
         'FCN + SEMEDA': ([31.0, 33.0, 32.0], [21.0, 22.1, 23.05]),
@@ -472,7 +605,7 @@ def test_tables_with_seeds():
 
 
 def test_tables_with_one_seed():
-    rows = job.task_rows('semantic')
+    rows = _two_semantic_rows()
     records = _records(
         {
             'FCN (CE)': ([30.0], [20.0]),
@@ -492,7 +625,7 @@ def test_tables_with_one_seed():
 def _fake_train(calls):
     """Stands in for tools/train.py: writes iter_N.pth into --work-dir."""
 
-    def run(cmd, log_file):
+    def run(cmd, log_file, prefix=''):
         calls.append(cmd)
         cfg = Config.fromfile(cmd[2])
         work_dir = cmd[cmd.index('--work-dir') + 1]
@@ -654,8 +787,7 @@ def test_figures_are_drawn(tiny_root, tmp_path, monkeypatch):
     for runs in records.values():
         for r in runs:
             r.update(resolved_config='x.py', checkpoint='x.pth')
-    entries = job.summarize_task('semantic', records,
-                                 job.task_rows('semantic'))
+    entries = job.summarize_task('semantic', records, _two_semantic_rows())
     for e in entries:  # the bar chart needs every boundary metric
         for k in job.TASKS['semantic']['boundary']:
             e['summary'].setdefault(k, dict(mean=5.0, std=1.0, n=2))
@@ -712,8 +844,7 @@ def _results(command, elapsed_s, reused=False):
     if reused:  # runs from an earlier invocation carry the flag
         records['FCN (CE)'][0]['reused'] = True
         records['FCN + SEMEDA'][0]['reused'] = False
-    entries = job.summarize_task('semantic', records,
-                                 job.task_rows('semantic'))
+    entries = job.summarize_task('semantic', records, _two_semantic_rows())
     results = dict(
         command=command,
         machine='test machine',
@@ -743,10 +874,22 @@ def test_publish_writes_docs_and_readme_and_keeps_run_times(
     (work_dir / 'semantic_boundaries.png').write_bytes(b'png')
     readme = tmp_path / 'README.md'
     readme.write_text(f'# x\n\n{job.README_BEGIN}\n{job.README_END}\nend\n')
+    method_readme = tmp_path / 'configs' / 'semeda' / 'README.md'
+    method_readme.parent.mkdir(parents=True)
+    from mmboundary.utils.results_doc import new_block
+    method_readme.write_text('evidence:\n' +
+                             new_block('docs/main_job/tables.json', 'semeda') +
+                             '\n')
     args = job.parse_args(
         ['--work-dir', str(work_dir), '--readme',
          str(readme)])
-    job.publish(args, _results('python a', 120.0))
+    first = _results('python a', 120.0)
+    job.store_tables(str(work_dir), first)
+    job.publish(args, first)
+    # the method README's block now shows its table from tables.json
+    text = method_readme.read_text()
+    assert '| FCN + SEMEDA - FCN (CE) | paired difference |' in text
+    assert 'Command: `python a`' in text
     demo = job.history_entry(_results('python a', 120.0))
     later = _results('python b', 300.0, reused=True)
     job.publish(args, later)
