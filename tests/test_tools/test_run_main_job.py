@@ -91,7 +91,8 @@ def test_rows_are_declared_once_per_method():
         assert osp.isfile(osp.join(REPO_ROOT, row.config)), row.config
     # today's methods; the others join as one Row each when they exist
     assert names == [
-        'FCN (CE)', 'FCN + SEMEDA', 'Mask R-CNN', 'Mask R-CNN + Edge Agreement'
+        'FCN (CE)', 'FCN + SEMEDA', 'FCN + boundary BCE', 'FCN + InverseForm',
+        'Mask R-CNN', 'Mask R-CNN + Edge Agreement'
     ]
 
 
@@ -276,7 +277,7 @@ def test_resolve_config_applies_the_shared_budget():
     assert cfg.get('load_from') is None
     # instance: the evaluator's annotations follow the data root, the
     # MultiStepLR milestones the budget
-    src = job.ROWS[2].config
+    src = job.task_rows('instance')[0].config
     original = job.load_config(src)
     cfg = job.resolve_config(
         job.load_config(src), 'instance', 60, '/data/cs', 0, None)
@@ -441,7 +442,7 @@ def _records(values, seeds=(0, 1, 2)):
 
 
 def test_tables_with_seeds():
-    rows = job.task_rows('semantic')
+    rows = job.select_rows(['FCN + SEMEDA'])
     records = _records({
         'FCN (CE)': ([30.0, 30.5, 30.0], [20.0, 21.0, 22.0]),
         'FCN + SEMEDA': ([31.0, 33.0, 32.0], [21.0, 22.1, 23.05]),
@@ -472,7 +473,7 @@ def test_tables_with_seeds():
 
 
 def test_tables_with_one_seed():
-    rows = job.task_rows('semantic')
+    rows = job.select_rows(['FCN + SEMEDA'])
     records = _records(
         {
             'FCN (CE)': ([30.0], [20.0]),
@@ -655,7 +656,7 @@ def test_figures_are_drawn(tiny_root, tmp_path, monkeypatch):
         for r in runs:
             r.update(resolved_config='x.py', checkpoint='x.pth')
     entries = job.summarize_task('semantic', records,
-                                 job.task_rows('semantic'))
+                                 job.select_rows(['FCN + SEMEDA']))
     for e in entries:  # the bar chart needs every boundary metric
         for k in job.TASKS['semantic']['boundary']:
             e['summary'].setdefault(k, dict(mean=5.0, std=1.0, n=2))
@@ -713,7 +714,7 @@ def _results(command, elapsed_s, reused=False):
         records['FCN (CE)'][0]['reused'] = True
         records['FCN + SEMEDA'][0]['reused'] = False
     entries = job.summarize_task('semantic', records,
-                                 job.task_rows('semantic'))
+                                 job.select_rows(['FCN + SEMEDA']))
     results = dict(
         command=command,
         machine='test machine',

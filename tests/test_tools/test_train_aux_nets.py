@@ -39,7 +39,7 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
     assert f"inverse_net_checkpoint='{osp.relpath(files[0])}'" in \
         proc.stdout or 'inverse_net_checkpoint=' in proc.stdout
     report = json.load(open(files[0][:-4] + '.json'))
-    assert report['settings']['tile_size'] == 64
+    assert report['settings']['tile_size'] == 32
     assert report['settings']['hidden'] == [256, 64]
     assert report['settings']['steps'] == 5
     assert report['num_val'] == 2
@@ -61,7 +61,7 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
         datasets[loader] = DATASETS.build(cfg[loader].dataset)
     model = nn.Module()
     model.loss = InverseFormLoss(
-        inverse_net=dict(tile_size=64, hidden=(256, 64), in_pool=1))
+        inverse_net=dict(tile_size=32, hidden=(256, 64), in_pool=1))
     runner = SimpleNamespace(
         model=model,
         work_dir=str(tmp_path),
