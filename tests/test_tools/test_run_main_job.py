@@ -100,7 +100,8 @@ def test_rows_are_declared_once_per_method():
         assert osp.isfile(osp.join(REPO_ROOT, row.config)), row.config
     # today's methods; the others join as one Row each when they exist
     assert names == [
-        'FCN (CE)', 'FCN + SEMEDA', 'Mask R-CNN', 'Mask R-CNN + Edge Agreement'
+        'FCN (CE)', 'FCN + SEMEDA', 'FCN + boundary BCE', 'FCN + InverseForm',
+        'Mask R-CNN', 'Mask R-CNN + Edge Agreement'
     ]
 
 

@@ -39,7 +39,7 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
     assert f"inverse_net_checkpoint='{osp.relpath(files[0])}'" in \
         proc.stdout or 'inverse_net_checkpoint=' in proc.stdout
     report = json.load(open(files[0][:-4] + '.json'))
-    assert report['settings']['tile_size'] == 64
+    assert report['settings']['tile_size'] == 32
     assert report['settings']['hidden'] == [256, 64]
     assert report['settings']['steps'] == 5
     assert report['num_val'] == 2
@@ -47,6 +47,24 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
     again = run_tool(args)
     assert 'already holds' in again.stdout
     assert glob.glob(osp.join(out, 'inverse_net_*.pth')) == files
+    # --results pretrains again (here into another folder) and stores the
+    # report's tables with the command, for README blocks
+    results = str(tmp_path / 'results.json')
+    out2 = str(tmp_path / 'cache2')
+    run_tool(args[:3] + [out2] + args[4:] + ['--results', results])
+    stored = json.load(open(results))
+    assert 'train_inverse_net.py' in stored['command']
+    assert '--results' in stored['command']
+    rows = dict((r[0], r[1]) for r in stored['tables']['pretraining']['rows'])
+    assert rows['tile size T'] == 32 and rows['steps x batch'] == '5 x 8'
+    assert rows['parameters'] == 2 * 32 * 32 * 256 + 256 + 256 * 64 + 64 \
+        + 64 * 6 + 6
+    sep = {r[0]: r[1] for r in stored['tables']['separation']['rows']}
+    (written, ) = glob.glob(osp.join(out2, 'inverse_net_*.json'))
+    val = json.load(open(written))['val']
+    assert sep['fraction d(identity) < d(4 px shift)'] == \
+        val['frac_identity_below_shift4']
+    assert sep['median d, 8 px shift'] == val['shift_median']['8']
 
     # The hook of the same config, same data and settings: no pretraining.
     import mmboundary  # noqa: F401
@@ -61,7 +79,7 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
         datasets[loader] = DATASETS.build(cfg[loader].dataset)
     model = nn.Module()
     model.loss = InverseFormLoss(
-        inverse_net=dict(tile_size=64, hidden=(256, 64), in_pool=1))
+        inverse_net=dict(tile_size=32, hidden=(256, 64), in_pool=1))
     runner = SimpleNamespace(
         model=model,
         work_dir=str(tmp_path),

@@ -124,6 +124,27 @@ ROWS = [
         readme='configs/semeda/README.md',
         paper=('Cityscapes val, DeepLab v2 (ImageNet): mIoU 64.1 -> 66.6 '
                '(+2.5); trimap (1-2 px) mIoU +3.7 (Table 2, Fig. 5)', 'mIoU')),
+    Row('FCN + boundary BCE', 'configs/inverseform/'
+        'fcn-bce_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py',
+        'semantic',
+        method_keys=('model.auxiliary_head', 'train_pipeline',
+                     'train_dataloader.dataset.pipeline',
+                     'boundary_bce_weight'),
+        readme='configs/inverseform/README.md',
+        paper=('not in the paper: InverseForm\'s boundary head with its '
+               'class-balanced BCE only (eq. 6, gamma = 0); Sec. 1 and Fig. 2 '
+               'argue pixel-wise boundary losses alone do not align '
+               'boundaries', 'mBF')),
+    Row('FCN + InverseForm', 'configs/inverseform/'
+        'inverseform_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py',
+        'semantic',
+        method_keys=('model.auxiliary_head', 'train_pipeline',
+                     'train_dataloader.dataset.pipeline',
+                     'boundary_bce_weight', 'inverse_net', 'custom_hooks'),
+        readme='configs/inverseform/README.md',
+        paper=('NYU-Depth-v2, HRNet-w18: mIoU 33.18 -> 34.79 (+1.6), mBA '
+               '37.46 -> 40.72 (Table 1); Cityscapes test, HRNet-48 OCR: '
+               '84.2 -> 84.8 (Table 4)', 'mIoU')),
     Row(
         'Mask R-CNN', 'configs/edge_agreement/'
         'mask-rcnn_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py',

@@ -69,10 +69,66 @@ def pretrain_settings(cfg) -> dict:
     return settings
 
 
+def report_tables(report: dict, wall_s: float) -> dict:
+    """The report as two results tables: the pretraining run (net size,
+    data, steps, losses, times) and the validation separation (the issue's
+    targets: identity below a 4 px shift on >= 90 % of the tiles, median
+    distance strictly increasing over shifts of 0, 2, 4, 8 px)."""
+    cfg = report['settings']
+    run = dict(
+        columns=['quantity', 'value'],
+        rows=[
+            ['distance / family', cfg['distance']],
+            ['tile size T', cfg['tile_size']],
+            ['hidden widths', ' x '.join(str(h) for h in cfg['hidden'])],
+            ['parameters', report['num_parameters']],
+            ['training label maps', report['num_train']],
+            ['tile pool', report['pool_tiles']],
+            ['steps x batch', f"{report['steps']} x {cfg['batch_size']}"],
+            ['training loss, first step', report['first_train_loss']],
+            ['training loss, last tenth', report['final_train_loss']],
+            ['pretraining time (s)', report['seconds']],
+            ['whole tool, wall (s)', round(wall_s, 1)],
+        ],
+        digits=4)
+    tables = dict(pretraining=run)
+    val = report.get('val')
+    if val:
+        shift = val['shift_median']
+        tables['separation'] = dict(
+            columns=['measure on val boundary tiles', 'value', 'target'],
+            rows=[
+                ['tiles', val['num_tiles'], '-'],
+                [
+                    'fraction d(identity) < d(4 px shift)',
+                    val['frac_identity_below_shift4'], '>= 0.90'
+                ],
+                [
+                    'fraction d(identity) < d(10 deg rotation)',
+                    val['frac_identity_below_rot10'], '-'
+                ],
+                [
+                    'fraction d(identity) < d(1.2x zoom)',
+                    val['frac_identity_below_zoom1.2'], '-'
+                ],
+                *[[f'median d, {k} px shift', shift[k], '-']
+                  for k in ('0', '1', '2', '4', '8')],
+                [
+                    'median strictly increasing over 0, 2, 4, 8 px',
+                    str(val['median_increasing_0_2_4_8']), 'True'
+                ],
+            ],
+            digits=4)
+    return tables
+
+
 def main():
-    pretrain_tool_main('Pretrain the InverseForm InverseNet.',
-                       'InverseNetPretrainHook', pretrain_settings,
-                       'inverse_net_checkpoint')
+    pretrain_tool_main(
+        'Pretrain the InverseForm InverseNet.',
+        'InverseNetPretrainHook',
+        pretrain_settings,
+        'inverse_net_checkpoint',
+        report_tables=report_tables)
 
 
 if __name__ == '__main__':

@@ -17,7 +17,9 @@ them, how to pretrain and how to load (see the methods marked "subclass").
 import argparse
 import glob
 import json
+import os
 import os.path as osp
+import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -336,7 +338,8 @@ def pretrain_tool_main(description: str,
                        hook_type: str,
                        settings_from_config: Callable,
                        option: str,
-                       argv: Optional[Sequence[str]] = None) -> str:
+                       argv: Optional[Sequence[str]] = None,
+                       report_tables: Optional[Callable] = None) -> str:
     """The ``tools/misc/train_*_net.py CONFIG`` pattern.
 
     Reads a segmentation config; builds its training / validation datasets;
@@ -352,6 +355,10 @@ def pretrain_tool_main(description: str,
         settings_from_config (callable): ``cfg -> settings`` for the hook.
         option (str): The loss option that takes the checkpoint path.
         argv (Sequence[str], optional): Arguments; None: ``sys.argv``.
+        report_tables (callable, optional): ``(report, wall seconds of
+            the tool) -> {name: table}`` for ``--results PATH`` (stored
+            with :func:`~mmboundary.utils.results_doc.dump_results`, shown
+            by README blocks); None: the tool has no ``--results``.
 
     Returns:
         str: Path of the checkpoint (new or found).
@@ -381,7 +388,15 @@ def pretrain_tool_main(description: str,
         nargs='+',
         action=DictAction,
         help='override config settings, as for tools/train.py')
+    if report_tables is not None:
+        parser.add_argument(
+            '--results',
+            help='also store the report\'s tables (and this command) in '
+            'this JSON for README blocks; implies --force')
     args = parser.parse_args(argv)
+    results = getattr(args, 'results', None)
+    load_start = os.getloadavg()[0]
+    t0 = time.perf_counter()
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -409,7 +424,7 @@ def pretrain_tool_main(description: str,
         'work_dirs', hook_cls.default_subdir)
     prefix = namer.cache_prefix(settings, train_dataset, val_dataset)
     found = sorted(glob.glob(prefix + '-*.pth'))
-    if found and not args.force:
+    if found and not args.force and not results:
         print(f'{found[-1]} already holds this {namer.net_noun} (same '
               'settings and data); use --force to pretrain again.')
         return found[-1]
@@ -421,4 +436,14 @@ def pretrain_tool_main(description: str,
     print(json.dumps(summary, indent=2, default=list))
     print(f'checkpoint: {path}\nreport: {json_path}')
     print(f'use it with {option}={osp.relpath(path)!r}')
+    if results:
+        from mmboundary.utils.results_doc import dump_results
+        wall = time.perf_counter() - t0
+        dump_results(
+            results,
+            report_tables(report, wall),
+            device=args.device,
+            load_start=load_start,
+            report=report)
+        print(f'tables stored in {results} ({wall:.1f} s wall)')
     return path

@@ -55,6 +55,18 @@ def tile_boxes(height: int, width: int, tile: int) -> List[Tuple[int, int]]:
             for x in tile_starts(width, tile)]
 
 
+def _tiles_along(maps: torch.Tensor, dim: int, tile: int) -> torch.Tensor:
+    """Split axis ``dim`` (size >= T) into (K, T) at :func:`tile_starts`."""
+    size = maps.shape[dim]
+    regular = size // tile
+    parts = [
+        maps.narrow(dim, 0, regular * tile).unflatten(dim, (regular, tile))
+    ]
+    if regular * tile < size:
+        parts.append(maps.narrow(dim, size - tile, tile).unsqueeze(dim))
+    return torch.cat(parts, dim) if len(parts) > 1 else parts[0]
+
+
 def extract_tiles(maps: torch.Tensor, tile: int) -> Tuple[torch.Tensor, int]:
     """Cut (N, C, H, W) maps into the ``'cover'`` tiles.
 
@@ -70,11 +82,14 @@ def extract_tiles(maps: torch.Tensor, tile: int) -> Tuple[torch.Tensor, int]:
     h, w = maps.shape[-2:]
     if h < tile or w < tile:
         maps = F.pad(maps, (0, max(0, tile - w), 0, max(0, tile - h)))
-        h, w = maps.shape[-2:]
-    boxes = tile_boxes(h, w, tile)
-    tiles = torch.stack([maps[:, :, y:y + tile, x:x + tile] for y, x in boxes],
-                        dim=1)
-    return tiles.flatten(0, 1), len(boxes)
+    # Per axis: the regular tiles as one view, plus the flush last one (as
+    # tile_starts lists them); a few large copies whose backward writes
+    # one or two zero maps per axis, not one full-size map per tile.
+    n, c = maps.shape[:2]
+    tiles = _tiles_along(_tiles_along(maps, 2, tile), 4, tile)
+    k = tiles.shape[2] * tiles.shape[4]
+    # (N, C, Ky, T, Kx, T) -> (N, Ky, Kx, C, T, T): image, then box order
+    return tiles.permute(0, 2, 4, 1, 3, 5).reshape(n * k, c, tile, tile), k
 
 
 def grid_tiles(maps: torch.Tensor, tile: int,

@@ -113,8 +113,14 @@ class InverseNet(nn.Module):
         if self.in_pool > 1:
             x = F.avg_pool2d(x, self.in_pool)
             y = F.avg_pool2d(y, self.in_pool)
-        h = torch.cat([x.flatten(1), y.flatten(1)], dim=1)
-        h = F.relu(self.fc1(h))
+        # fc1 on the concatenation [x, y], as two products with the two
+        # halves of its weight: the same layer, but a gradient that reaches
+        # only y (the prediction) needs only y's half in the backward pass.
+        side = x.shape[-1] * x.shape[-2]
+        w = self.fc1.weight
+        h = F.linear(x.flatten(1), w[:, :side]) + F.linear(
+            y.flatten(1), w[:, side:], self.fc1.bias)
+        h = F.relu(h)
         h = F.relu(self.fc2(h))
         return self.fc3(h)
 

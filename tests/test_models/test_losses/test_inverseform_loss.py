@@ -72,8 +72,24 @@ def test_cover_tiling_covers_every_pixel(h, w, t):
     # tiles are unresampled crops, in box order; padding is zero
     hp, wp = max(h, t), max(w, t)
     padded = F.pad(maps, (0, wp - w, 0, hp - h))
-    for i, (y, x) in enumerate(tile_boxes(hp, wp, t)):
-        assert torch.equal(tiles[k + i], padded[1, :, y:y + t, x:x + t])
+    for n in range(2):
+        for i, (y, x) in enumerate(tile_boxes(hp, wp, t)):
+            crop = padded[n, :, y:y + t, x:x + t]
+            assert torch.equal(tiles[n * k + i], crop)
+
+
+def test_cover_tiling_multichannel_and_gradient_by_hand():
+    # two channels travel together; a pixel's gradient of sum(tiles) is the
+    # number of tiles holding it: 5 x 7, T = 3 -> rows [0, 2], columns
+    # [0, 3, 4]: row 2 and columns 4, 5 are covered twice
+    maps = torch.rand(2, 2, 5, 7, requires_grad=True)
+    tiles, k = extract_tiles(maps, 3)
+    assert k == 6 and tiles.shape == (12, 2, 3, 3)
+    assert torch.equal(tiles[k + 5], maps[1, :, 2:5, 4:7])
+    tiles.sum().backward()
+    rows = torch.tensor([1., 1., 2., 1., 1.])
+    cols = torch.tensor([1., 1., 1., 1., 2., 2., 1.])
+    assert torch.equal(maps.grad, (rows[:, None] * cols).expand(2, 2, 5, 7))
 
 
 def test_grid_tiles_reproduce_reference():

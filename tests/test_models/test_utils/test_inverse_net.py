@@ -196,3 +196,29 @@ def test_inverse_net_size_shapes_and_init():
 def test_unknown_distance():
     with pytest.raises(ValueError, match="'cosine'.*euclidean"):
         inverse_distance(torch.zeros(1, 6), 'cosine')
+
+
+def test_forward_is_the_dense_net_on_the_concatenation():
+    """The forward (fc1 split into its x and y halves) equals the plain
+    Linear-ReLU-Linear-ReLU-Linear on [pool(x), pool(y)] flattened, and a
+    frozen net passes a gradient only into y."""
+    torch.manual_seed(0)
+    net = InverseNet(tile_size=8, hidden=(5, 3), in_pool=2)
+    torch.nn.init.normal_(net.fc3.weight)
+    x = torch.rand(4, 1, 8, 8)
+    y = torch.rand(4, 1, 8, 8, requires_grad=True)
+    flat = torch.cat(
+        [F.avg_pool2d(x, 2).flatten(1),
+         F.avg_pool2d(y, 2).flatten(1)], 1)
+    assert flat.shape == (4, 32)
+    h = torch.relu(flat @ net.fc1.weight.T + net.fc1.bias)
+    h = torch.relu(h @ net.fc2.weight.T + net.fc2.bias)
+    expected = h @ net.fc3.weight.T + net.fc3.bias
+    out = net(x, y)
+    assert torch.allclose(out, expected, atol=1e-6)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    out = net(x, y)
+    out.sum().backward()
+    assert y.grad is not None and y.grad.abs().sum() > 0
+    assert all(p.grad is None for p in net.parameters())
