@@ -49,7 +49,8 @@ class AsyInstCheckHook(Hook):
     * the mask head has a depth term (``loss_depth``) only if the data
       preprocessor computes depth edges (``depth_thresh`` set);
     * with depth edges, the train pipeline has ``LoadCityscapesDepth``, an
-      ``AlignDepth`` moving the preprocessor's ``depth_key`` and a
+      ``AlignDepth`` (or ``ResizeFlipDepth``) moving the preprocessor's
+      ``depth_key`` and a
       ``PackDetInputs`` listing it in ``meta_keys``;
     * the train pipeline loads boxes (``LoadAnnotations(with_bbox=True)``);
     * the preprocessor's ``mask_stride`` equals the head's
@@ -112,10 +113,11 @@ class AsyInstCheckHook(Hook):
             raise ValueError('AsyInstCheckHook: no LoadCityscapesDepth in '
                              f'the train pipeline {names}; {fix}')
         if not any(
-                key in getattr(t, 'keys', ())
-                for t in transforms if type(t).__name__ == 'AlignDepth'):
+                key in getattr(t, 'keys', ()) for t in transforms
+                if type(t).__name__ in ('AlignDepth', 'ResizeFlipDepth')):
             raise ValueError(
-                f'AsyInstCheckHook: no AlignDepth moving {key!r} in the '
+                f'AsyInstCheckHook: no AlignDepth (or ResizeFlipDepth after '
+                f'Resize/RandomFlip) moving {key!r} in the '
                 f'train pipeline {names}, so the depth map would not follow '
                 f'the image; {fix}')
         if not any(

@@ -40,16 +40,20 @@ def _restore_default_scope():
 
 
 def _pipeline(depth=True, align=True, meta=True, with_bbox=True):
+    """align: True (AlignDepth wraps the geometric transforms), False (no
+    depth alignment) or 'after' (ResizeFlipDepth after them)."""
     steps = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations', with_bbox=with_bbox)
     ]
     if depth:
         steps.append(dict(type='LoadCityscapesDepth'))
-    if align:
+    if align is True:
         steps.append(dict(type='AlignDepth', transforms=GEOMETRIC))
     else:
         steps.extend(GEOMETRIC)
+    if align == 'after':
+        steps.append(dict(type='ResizeFlipDepth'))
     steps.append(
         dict(
             type='PackDetInputs',
@@ -71,6 +75,7 @@ def _runner(pipeline, depth_thresh=0.01, loss_depth=True, mask_out_stride=4):
 
 def test_a_complete_depth_pipeline_passes():
     AsyInstCheckHook().before_train(_runner(_pipeline()))
+    AsyInstCheckHook().before_train(_runner(_pipeline(align='after')))
     # colour only: no depth needed
     AsyInstCheckHook().before_train(
         _runner(
@@ -86,7 +91,8 @@ def test_a_complete_depth_pipeline_passes():
         (dict(depth=False, align=False),
          r"no LoadCityscapesDepth.*dict\(type='AlignDepth'"),
         (dict(depth=False), 'no LoadCityscapesDepth'),
-        (dict(align=False), r"no AlignDepth moving 'gt_depth_map'"),
+        (dict(align=False),
+         r"no AlignDepth \(or ResizeFlipDepth.*moving 'gt_depth_map'"),
         (dict(meta=False), r"PackDetInputs does not list 'gt_depth_map'"),
         (dict(with_bbox=False), r"LoadAnnotations', with_bbox=True"),
     ])
@@ -136,10 +142,10 @@ def test_compact_config_without_depth_fails_before_training(
     cfg = Config.fromfile(
         osp.join(
             REPO_ROOT, 'configs/asyinst/'
-            'asyinst_r18-fpn_1xb2-200iter_synthetic-cityscapes-128x256.py'))
+            'asyinst_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py'))
     pipeline = []
     for step in copy.deepcopy(cfg.train_pipeline):
-        if step['type'] == 'LoadCityscapesDepth':
+        if step['type'] in ('LoadCityscapesDepth', 'ResizeFlipDepth'):
             continue
         if step['type'] == 'AlignDepth':
             pipeline.extend(step['transforms'])
