@@ -310,13 +310,14 @@ def depth_grad_affinity(depth: Tensor,
     nan = float('nan')
     depth = torch.where(valid > 0, depth, depth.new_full((), nan))[:, 0]
     depth_pad = F.pad(depth, (pad, pad, pad, pad), value=nan)
+    twice_pad = 2.0 * depth_pad  # exact: the 2 d_m of every edge
     out = depth.new_empty((depth.shape[0], kernel_size**2 - 1, h, w))
     for k, k_mirror, dy, dx in _half_offsets(kernel_size):
         ym, xm = pad + dy * half, pad + dx * half
         yq, xq = pad + dy * dilation, pad + dx * dilation
-        d_mid = depth_pad[:, ym:ym + h, xm:xm + w]
-        d_q = depth_pad[:, yq:yq + h, xq:xq + w]
-        out[:, k] = (depth + d_q - 2.0 * d_mid).abs() <= thresh
+        diff = depth + depth_pad[:, yq:yq + h, xq:xq + w]
+        diff.sub_(twice_pad[:, ym:ym + h, xm:xm + w]).abs_()
+        torch.le(diff, thresh, out=out[:, k])
         # the edge (q, q - D o) at q = p + D o: the same three depths (a + b
         # = b + a exactly in floating point), so the same decision
         _shift_into(out[:, k_mirror], out[:, k], dy * dilation, dx * dilation)
