@@ -425,6 +425,13 @@ BAD_INPUTS = {
             ('keys', 5, TypeError),
             ('keys', [], TypeError),
         ]),
+    'ResizeFlipDepth':
+    dict(
+        build=dict(),
+        bad=[
+            ('keys', 5, TypeError),
+            ('keys', [''], TypeError),
+        ]),
     # ------------------------------------------------------------- hooks
     'EdgeNetPretrainHook':
     dict(

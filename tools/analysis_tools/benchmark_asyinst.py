@@ -13,14 +13,23 @@
    mmdet's own BoxInst, alternated; the ratio AsyInst / BoxInst is the
    cost of the affinity terms.
 
+Every repeat is one round A B C ... of all variants (interleaved), so load
+from other processes hits all of them alike; the ratios printed are the
+medians of the per-round ratios. ``--clock cpu`` (default) times the
+process's CPU time, which other processes on a shared machine do not
+inflate the way they inflate wall time (use one thread); ``--out`` stores
+the tables with :func:`mmboundary.utils.results_doc.dump_results`.
+
 Example::
 
     OMP_NUM_THREADS=1 python tools/analysis_tools/benchmark_asyinst.py \
-        --batch 2 --iter-batch 1 --height 512 --width 1024 --repeats 5 \
-        --iter-repeats 3 --threads 1
+        --batch 2 --iter-batch 1 --height 512 --width 1024 --repeats 9 \
+        --iter-repeats 5 --threads 1 \
+        --out configs/asyinst/results/benchmark.json
 """
 import argparse
 import copy
+import os
 import statistics
 import time
 
@@ -36,6 +45,7 @@ from mmengine.structures import InstanceData
 import mmboundary  # noqa: F401  (registers the modules)
 from mmboundary.registry import MMDET_MODELS
 from mmboundary.testing._utils import REPO_ROOT
+from mmboundary.utils.results_doc import dump_results
 
 NORM = dict(
     mean=[123.675, 116.28, 103.53],
@@ -65,6 +75,16 @@ def parse_args():
         help='training iterations per variant (0 skips part 2)')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--clock',
+        choices=['cpu', 'wall'],
+        default='cpu',
+        help='cpu: process CPU time (robust to other jobs; use --threads '
+        '1); wall: elapsed time')
+    parser.add_argument(
+        '--out',
+        default=None,
+        help='store the tables here (JSON, results_doc.dump_results)')
     return parser.parse_args()
 
 
@@ -99,10 +119,18 @@ def make_batch(args, rng):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def timed(fn):
-    start = time.perf_counter()
+CLOCK = {'cpu': time.process_time, 'wall': time.perf_counter}
+
+
+def timed(fn, clock='cpu'):
+    start = CLOCK[clock]()
     fn()
-    return time.perf_counter() - start
+    return CLOCK[clock]() - start
+
+
+def median_ratio(times, num, den):
+    """Median over rounds of ``times[num][i] / times[den][i]``."""
+    return statistics.median(a / b for a, b in zip(times[num], times[den]))
 
 
 def bench_preprocessors(args, data):
@@ -124,17 +152,40 @@ def bench_preprocessors(args, data):
         for name, module in (('mmdet', mmdet), ('ours', ours), ('ours+depth',
                                                                 ours_d)):
             batch = copy.deepcopy(data)
-            times[name].append(timed(lambda: module(batch, training=True)))
+            times[name].append(
+                timed(lambda: module(batch, training=True), args.clock))
     med = {k: statistics.median(v) for k, v in times.items()}
+    speedup = median_ratio(times, 'mmdet', 'ours')
+    speedup_d = median_ratio(times, 'mmdet', 'ours+depth')
     print(f'== data preprocessor, {args.batch} x {args.height}x{args.width}, '
           f'{args.boxes} boxes/image, mask stride {args.mask_stride}, '
-          f'{args.repeats} alternated calls each')
+          f'{args.repeats} interleaved rounds, {args.clock} time')
     print(f'pairwise_masks and box masks identical to mmdet: {same}')
     for name, value in med.items():
         print(f'{name:>12}: median {value * 1000:8.1f} ms')
-    print(f'speed-up ours vs mmdet:       {med["mmdet"] / med["ours"]:.1f}x')
-    print(f'speed-up ours+depth vs mmdet: '
-          f'{med["mmdet"] / med["ours+depth"]:.1f}x')
+    print(f'speed-up ours vs mmdet (median of rounds):       {speedup:.2f}x')
+    print(f'speed-up ours+depth vs mmdet (median of rounds): {speedup_d:.2f}x')
+    return dict(
+        columns=[
+            'preprocessor', f'median {args.clock} time (ms)',
+            'speed-up vs mmdet (median of rounds)'
+        ],
+        rows=[['mmdet BoxInstDataPreprocessor', med['mmdet'] * 1000, 1.0],
+              [
+                  'AsyInstDataPreprocessor (colour)', med['ours'] * 1000,
+                  speedup
+              ],
+              [
+                  'AsyInstDataPreprocessor (colour + depth)',
+                  med['ours+depth'] * 1000, speedup_d
+              ]],
+        digits=2,
+        notes=[
+            f'{args.batch} x {args.height}x{args.width} images, '
+            f'{args.boxes} boxes each, mask stride {args.mask_stride}, '
+            f'{args.repeats} interleaved rounds, {torch.get_num_threads()} '
+            f'thread(s); pairwise and box masks identical to mmdet: {same}'
+        ]), times
 
 
 def build_model(mask_head, pre, args):
@@ -203,31 +254,56 @@ def bench_iteration(args, data):
     times = {k: [] for k in variants}
     for _ in range(args.iter_repeats):
         for name, model in variants.items():
-            times[name].append(timed(lambda: step(model)))
+            times[name].append(timed(lambda: step(model), args.clock))
     med = {k: statistics.median(v) for k, v in times.items()}
+    ratios = {
+        'AsyInst / BoxInst':
+        median_ratio(times, 'AsyInst', 'BoxInst'),
+        'AsyInst / projection only':
+        median_ratio(times, 'AsyInst', 'projection only'),
+        'BoxInst / projection only':
+        median_ratio(times, 'BoxInst', 'projection only'),
+        'BoxInst (mmboundary) / mmdet BoxInst':
+        median_ratio(times, 'BoxInst', 'mmdet BoxInst'),
+    }
     print(f'== training iteration, BoxInst R50-FPN, {args.iter_batch} x '
           f'{args.height}x{args.width}, mask stride {args.mask_stride}, '
-          f'{args.iter_repeats} alternated iterations each')
+          f'{args.iter_repeats} interleaved rounds, {args.clock} time')
     for name, value in med.items():
         print(f'{name:>16}: median {value:7.3f} s')
-    print(f'AsyInst / BoxInst:          {med["AsyInst"] / med["BoxInst"]:.3f}')
-    print(f'AsyInst / projection only:  '
-          f'{med["AsyInst"] / med["projection only"]:.3f}')
-    print(f'BoxInst (mmboundary) / mmdet BoxInst: '
-          f'{med["BoxInst"] / med["mmdet BoxInst"]:.3f}')
+    for name, value in ratios.items():
+        print(f'{name} (median of rounds): {value:.3f}')
+    return dict(
+        columns=['ratio (median of interleaved rounds)', 'value'],
+        rows=[[k, v] for k, v in ratios.items()],
+        digits=3,
+        notes=[
+            f'BoxInst R50-FPN training iteration (preprocessor, forward, '
+            f'backward), {args.iter_batch} x {args.height}x{args.width}, '
+            f'mask stride {args.mask_stride}, {args.iter_repeats} '
+            f'interleaved rounds, {args.clock} time, '
+            f'{torch.get_num_threads()} thread(s); median seconds: ' +
+            ', '.join(f'{k} {v:.3f}' for k, v in med.items())
+        ]), times
 
 
 def main():
     args = parse_args()
+    load_start = os.getloadavg()[0]
     if args.threads:
         torch.set_num_threads(args.threads)
     init_default_scope('mmdet')
     rng = np.random.default_rng(args.seed)
     data = make_batch(args, rng)
     print(f'torch threads: {torch.get_num_threads()}')
-    bench_preprocessors(args, data)
+    tables, raw = {}, {}
+    tables['preprocessor'], raw['preprocessor'] = bench_preprocessors(
+        args, data)
     if args.iter_repeats > 0:
-        bench_iteration(args, data)
+        tables['iteration'], raw['iteration'] = bench_iteration(args, data)
+    if args.out:
+        dump_results(args.out, tables, load_start=load_start, times=raw)
+        print(f'stored in {args.out}')
 
 
 if __name__ == '__main__':

@@ -30,7 +30,10 @@ from mmengine import fileio
 from mmboundary.registry import TRANSFORMS
 from mmboundary.utils.validation import check_number, check_str
 
-__all__ = ['LoadCityscapesDepth', 'AlignDepth', 'disparity_to_depth']
+__all__ = [
+    'LoadCityscapesDepth', 'AlignDepth', 'disparity_to_depth',
+    'ResizeFlipDepth'
+]
 
 
 def disparity_to_depth(png: np.ndarray,
@@ -302,3 +305,92 @@ class AlignDepth(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(transforms={self.transforms}, '
                 f'keys={self.keys})')
+
+
+@TRANSFORMS.register_module()
+class ResizeFlipDepth(BaseTransform):
+    """Give depth maps the resize and flip the image already went through.
+
+    For pipelines whose ``Resize``/``RandomResize`` and ``RandomFlip`` stay
+    at the top level (e.g. rows of the main job, whose protocol compares
+    the size arguments of top-level transforms) instead of inside
+    :class:`AlignDepth`. No host transform moves ``gt_depth_map`` (see the
+    module doc), so the map still has the original size ``ori_shape``;
+    placed after the geometric transforms, this resizes it to
+    ``img_shape`` with nearest interpolation (values copied, never blended:
+    invalid zeros stay zeros) and flips it as ``flip``/``flip_direction``
+    say. For these transforms the result equals :class:`AlignDepth`'s.
+    Crops and pads are not recorded in a way it can replay: an image whose
+    ``img_shape`` is not ``ori_shape`` times ``scale_factor`` is refused
+    (wrap the transforms in ``AlignDepth`` then).
+
+    Required Keys:
+
+    - img_shape, ori_shape
+    - scale_factor (optional): (w_scale, h_scale); 1 when absent
+    - flip, flip_direction (optional)
+    - gt_depth_map (or each of ``keys``): (ori_h, ori_w) float, >= 0
+
+    Modified Keys:
+
+    - gt_depth_map (or each of ``keys``): (img_h, img_w) float32
+
+    Args:
+        keys (Sequence[str]): maps to move. Defaults to
+            ``('gt_depth_map', )``.
+    """
+
+    def __init__(self, keys: Sequence[str] = ('gt_depth_map', )) -> None:
+        if isinstance(keys, str):
+            keys = (keys, )
+        if not isinstance(keys, (list, tuple)) or not keys or not all(
+                isinstance(k, str) and k for k in keys):
+            raise TypeError('ResizeFlipDepth: `keys` must be a results key '
+                            f'or a non-empty list of keys, got {keys!r}')
+        self.keys = tuple(keys)
+
+    def transform(self, results: dict) -> dict:
+        ori_h, ori_w = results['ori_shape'][:2]
+        img_h, img_w = results['img_shape'][:2]
+        w_scale, h_scale = results.get('scale_factor', (1.0, 1.0))[:2]
+        if abs(ori_w * w_scale - img_w) > 0.5 or \
+                abs(ori_h * h_scale - img_h) > 0.5:
+            raise ValueError(
+                f'ResizeFlipDepth: the image is {(img_h, img_w)} but '
+                f'ori_shape {(ori_h, ori_w)} x scale_factor '
+                f'{(w_scale, h_scale)} gives '
+                f'{(ori_h * h_scale, ori_w * w_scale)}: a crop or pad '
+                'happened, which it cannot replay; wrap the geometric '
+                "transforms in dict(type='AlignDepth', transforms=[...]) "
+                'instead')
+        direction = results.get('flip_direction') if results.get(
+            'flip', False) else None
+        if direction not in (None, 'horizontal', 'vertical', 'diagonal'):
+            raise ValueError(f'ResizeFlipDepth: unknown flip_direction '
+                             f'{direction!r}')
+        for key in self.keys:
+            if key not in results:
+                raise KeyError(f'ResizeFlipDepth: no {key!r} in the results;'
+                               " load depth first (dict(type='LoadCityscapes"
+                               "Depth')) or set keys")
+            value = results[key]
+            if not (isinstance(value, np.ndarray)
+                    and value.shape == (ori_h, ori_w)):
+                raise ValueError(
+                    f"ResizeFlipDepth: results['{key}'] has shape "
+                    f'{getattr(value, "shape", type(value))}, expected the '
+                    f'original size {(ori_h, ori_w)} (a map some transform '
+                    'already moved; use AlignDepth for it)')
+            out = value.astype(np.float32)
+            if out.shape != (img_h, img_w):
+                out = mmcv.imresize(
+                    out, (img_w, img_h), interpolation='nearest')
+            if direction in ('horizontal', 'diagonal'):
+                out = out[:, ::-1]
+            if direction in ('vertical', 'diagonal'):
+                out = out[::-1]
+            results[key] = np.ascontiguousarray(out)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(keys={self.keys})'

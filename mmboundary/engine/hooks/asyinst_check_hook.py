@@ -13,7 +13,9 @@ from mmengine.model import is_model_wrapper
 
 from mmboundary.registry import HOOKS
 
-__all__ = ['AsyInstCheckHook', 'iter_pipeline_transforms']
+__all__ = [
+    'AsyInstCheckHook', 'iter_pipeline_transforms', 'add_asyinst_check_hook'
+]
 
 
 def iter_pipeline_transforms(dataset) -> Iterator:
@@ -49,7 +51,8 @@ class AsyInstCheckHook(Hook):
     * the mask head has a depth term (``loss_depth``) only if the data
       preprocessor computes depth edges (``depth_thresh`` set);
     * with depth edges, the train pipeline has ``LoadCityscapesDepth``, an
-      ``AlignDepth`` moving the preprocessor's ``depth_key`` and a
+      ``AlignDepth`` (or ``ResizeFlipDepth``) moving the preprocessor's
+      ``depth_key`` and a
       ``PackDetInputs`` listing it in ``meta_keys``;
     * the train pipeline loads boxes (``LoadAnnotations(with_bbox=True)``);
     * the preprocessor's ``mask_stride`` equals the head's
@@ -112,10 +115,11 @@ class AsyInstCheckHook(Hook):
             raise ValueError('AsyInstCheckHook: no LoadCityscapesDepth in '
                              f'the train pipeline {names}; {fix}')
         if not any(
-                key in getattr(t, 'keys', ())
-                for t in transforms if type(t).__name__ == 'AlignDepth'):
+                key in getattr(t, 'keys', ()) for t in transforms
+                if type(t).__name__ in ('AlignDepth', 'ResizeFlipDepth')):
             raise ValueError(
-                f'AsyInstCheckHook: no AlignDepth moving {key!r} in the '
+                f'AsyInstCheckHook: no AlignDepth (or ResizeFlipDepth after '
+                f'Resize/RandomFlip) moving {key!r} in the '
                 f'train pipeline {names}, so the depth map would not follow '
                 f'the image; {fix}')
         if not any(
@@ -125,3 +129,35 @@ class AsyInstCheckHook(Hook):
                 f'AsyInstCheckHook: PackDetInputs does not list {key!r} in '
                 f'meta_keys, so the depth never reaches the data '
                 f'preprocessor; {fix}')
+
+
+def add_asyinst_check_hook(cfg) -> bool:
+    """Give every BoxInst/AsyInst config the checks of
+    :class:`AsyInstCheckHook`, listed in ``custom_hooks`` or not.
+
+    ``tools/train.py`` calls it on every config before building the Runner:
+    a model with ``AsyInstDataPreprocessor`` or ``AsyInstMaskHead`` whose
+    ``custom_hooks`` lack ``AsyInstCheckHook`` gets it appended, so depth,
+    boxes and strides are checked before the first iteration.
+
+    Args:
+        cfg (Config): The training config (changed in place).
+
+    Returns:
+        bool: Whether the hook was added.
+    """
+
+    def kind(part) -> str:
+        value = part.get('type', '') if isinstance(part, dict) else ''
+        return value.split('.')[-1] if isinstance(value, str) else ''
+
+    model = cfg.get('model') or {}
+    if kind(model.get('data_preprocessor')) != 'AsyInstDataPreprocessor' \
+            and kind(model.get('mask_head')) != 'AsyInstMaskHead':
+        return False
+    hooks = list(cfg.get('custom_hooks') or [])
+    if any(kind(h) == 'AsyInstCheckHook' for h in hooks):
+        return False
+    hooks.append(dict(type='AsyInstCheckHook'))
+    cfg.custom_hooks = hooks
+    return True

@@ -177,8 +177,27 @@ class AsyInstDataPreprocessor(DetDataPreprocessor, _BatchedNormalize):
         Returns:
             dict: ``inputs`` (B, 3, Hb, Wb) and the ``data_samples``.
         """
-        det_data = super().forward(data, training)
+        # the depth maps skip cast_data's deep copy of every metainfo (the
+        # same arrays are put back on the input and the output samples)
+        samples_in = (data.get('data_samples') or []) if training and \
+            self.depth_thresh is not None else []
+        maps = [
+            sample.metainfo.get(self.depth_key, None) for sample in samples_in
+        ]
+        for sample, value in zip(samples_in, maps):
+            if value is not None:
+                delattr(sample, self.depth_key)
+        try:
+            det_data = super().forward(data, training)
+        finally:
+            for sample, value in zip(samples_in, maps):
+                if value is not None:
+                    sample.set_field(
+                        value, self.depth_key, field_type='metainfo')
         inputs, data_samples = det_data['inputs'], det_data['data_samples']
+        for sample, value in zip(data_samples if maps else [], maps):
+            if value is not None:
+                sample.set_field(value, self.depth_key, field_type='metainfo')
         if not training:
             return det_data
         b_h, b_w = inputs.shape[-2:]
@@ -206,10 +225,8 @@ class AsyInstDataPreprocessor(DetDataPreprocessor, _BatchedNormalize):
 
         depth_edges = None
         if self.depth_thresh is not None:
-            depth = self._stack_depth(data_samples, inputs, b_h, b_w)
-            full_mask = self._valid_mask(limits, b_h, b_w, 0, 1)
-            depth_s, valid_s = downsample_depth(depth * self.depth_scale, s,
-                                                full_mask)
+            depth_s, valid_s = self._depth_on_grid(data_samples, inputs,
+                                                   limits)
             depth_edges = depth_grad_affinity(depth_s, valid_s, k_size, dil,
                                               self.depth_thresh)
 
@@ -227,7 +244,10 @@ class AsyInstDataPreprocessor(DetDataPreprocessor, _BatchedNormalize):
             masks = np.zeros((len(boxes), b_h, b_w), dtype=np.uint8)
             for j, (x1, y1, x2, y2) in enumerate(boxes):
                 masks[j, int(y1):int(y2 + 1), int(x1):int(x2 + 1)] = 1
-            gt.masks = BitmapMasks(masks, b_h, b_w)
+            # BitmapMasks(masks) would np.stack (copy) the finished array
+            box_masks = BitmapMasks(masks[:0], b_h, b_w)
+            box_masks.masks = masks
+            gt.masks = box_masks
             n = len(boxes)
             gt.pairwise_masks = color[i:i + 1].expand(n, -1, -1, -1)
             if depth_edges is not None:
@@ -247,10 +267,22 @@ class AsyInstDataPreprocessor(DetDataPreprocessor, _BatchedNormalize):
                 (cols[None, None, :] < limits[:, 1, None, None]))
         return mask[:, None]
 
-    def _stack_depth(self, data_samples, inputs, b_h: int,
-                     b_w: int) -> torch.Tensor:
-        """(B, 1, Hb, Wb) depth on the input device, zero-padded."""
-        depth = inputs.new_zeros((len(data_samples), 1, b_h, b_w))
+    def _depth_on_grid(self, data_samples, inputs: torch.Tensor,
+                       limits: torch.Tensor):
+        """(B, 1, h, w) depth on the mask grid and its bool validity.
+
+        A cell is valid iff all its ``s x s`` pixels have valid depth and
+        lie inside the image mask (above ``limits[i, 0]``, left of
+        ``limits[i, 1]``), so only the cells of the top-left
+        ``(limit_h // s, limit_w // s)`` block of each image can be valid:
+        :func:`downsample_depth` runs on that crop of the map as loaded
+        (no padded full-resolution copy, no full-resolution image mask)
+        and gives the values it gives on the padded, masked batch.
+        """
+        s = self.mask_stride
+        b, _, b_h, b_w = inputs.shape
+        depth_s = inputs.new_zeros((b, 1, b_h // s, b_w // s))
+        valid_s = torch.zeros_like(depth_s, dtype=torch.bool)
         for i, sample in enumerate(data_samples):
             value = sample.metainfo.get(self.depth_key, None)
             if value is None:
@@ -259,7 +291,8 @@ class AsyInstDataPreprocessor(DetDataPreprocessor, _BatchedNormalize):
                     f'data sample has no {self.depth_key!r}; add '
                     "dict(type='LoadCityscapesDepth') and wrap the geometric "
                     "transforms in dict(type='AlignDepth', transforms=[...]) "
-                    f'in the train pipeline, and list {self.depth_key!r} in '
+                    "(or put dict(type='ResizeFlipDepth') after them) in the "
+                    f'train pipeline, and list {self.depth_key!r} in '
                     'PackDetInputs(meta_keys=...); or set depth_thresh=None')
             value = torch.as_tensor(value, dtype=torch.float32)
             img_shape = tuple(sample.img_shape[:2])
@@ -270,5 +303,13 @@ class AsyInstDataPreprocessor(DetDataPreprocessor, _BatchedNormalize):
                     'the depth map must follow the image through every '
                     'geometric transform: wrap them (Resize, RandomFlip, '
                     "RandomCrop) in dict(type='AlignDepth', transforms=...)")
-            depth[i, 0, :img_shape[0], :img_shape[1]] = value.to(inputs.device)
-        return depth
+            rows, cols = (int(v) // s for v in limits[i])
+            if rows == 0 or cols == 0:
+                continue
+            crop = value[:rows * s, :cols * s].to(inputs.device)
+            if self.depth_scale != 1.0:
+                crop = crop * self.depth_scale
+            d, v = downsample_depth(crop[None, None], s)
+            depth_s[i, :, :rows, :cols] = d[0]
+            valid_s[i, :, :rows, :cols] = v[0]
+        return depth_s, valid_s

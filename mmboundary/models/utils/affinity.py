@@ -178,27 +178,50 @@ def color_affinity(lab: Tensor,
     r = kernel_size // 2
     pad = r * dilation
     lab_pad = F.pad(lab, (pad, pad, pad, pad))
-    valid_pad = F.pad(valid.to(lab.dtype), (pad, pad, pad, pad))
+    valid = valid.to(lab.dtype)[:, 0]
+    valid_pad = F.pad(valid, (pad, pad, pad, pad))
     out = lab.new_empty((lab.shape[0], kernel_size**2 - 1, h, w))
+    for k, k_mirror, dy, dx in _half_offsets(kernel_size):
+        y0, x0 = pad + dy * dilation, pad + dx * dilation
+        # sqrt of the squares summed over the channels in order: the value
+        # of mmdet's ``torch.norm(diff, dim=1)`` without its slow strided
+        # reduction
+        diff = lab - lab_pad[:, :, y0:y0 + h, x0:x0 + w]
+        sq = diff[:, 0] * diff[:, 0]
+        for c in range(1, diff.shape[1]):
+            sq = sq + diff[:, c] * diff[:, c]
+        similarity = torch.exp(-torch.sqrt(sq) * 0.5)
+        out[:, k] = similarity * valid_pad[:, y0:y0 + h, x0:x0 + w] >= thresh
+        # the edge (q, q - D o) of the mirrored offset at q = p + D o has
+        # the same similarity, bit for bit (negated differences, same
+        # squares); its neighbour is p
+        _shift_into(out[:, k_mirror], similarity * valid >= thresh,
+                    dy * dilation, dx * dilation)
+    return out
+
+
+def _half_offsets(kernel_size: int):
+    """``(k, k_mirror, dy, dx)`` for the first half of the neighbour
+    channels: offset ``o = (dy, dx)`` is channel ``k`` and ``-o`` is channel
+    ``k_mirror`` (the row-major order without the centre is symmetric)."""
+    r = kernel_size // 2
+    n = kernel_size**2 - 1
     k = 0
     for dy in range(-r, r + 1):
         for dx in range(-r, r + 1):
             if dy == 0 and dx == 0:
-                continue
-            y0, x0 = pad + dy * dilation, pad + dx * dilation
-            # one neighbour at a time (the order of dilated_neighbours):
-            # sqrt of the squares summed over the channels in order, the
-            # value of mmdet's ``torch.norm(diff, dim=1)`` without its slow
-            # strided reduction
-            diff = lab - lab_pad[:, :, y0:y0 + h, x0:x0 + w]
-            sq = diff[:, 0] * diff[:, 0]
-            for c in range(1, diff.shape[1]):
-                sq = sq + diff[:, c] * diff[:, c]
-            similarity = torch.exp(-torch.sqrt(sq) * 0.5)
-            out[:, k] = similarity * valid_pad[:, 0, y0:y0 + h,
-                                               x0:x0 + w] >= thresh
+                return
+            yield k, n - 1 - k, dy, dx
             k += 1
-    return out
+
+
+def _shift_into(dst: Tensor, src: Tensor, oy: int, ox: int) -> None:
+    """``dst[..., y, x] = src[..., y - oy, x - ox]`` where that is inside
+    ``src``, 0 elsewhere (``dst`` and ``src``: (..., h, w))."""
+    h, w = src.shape[-2:]
+    dst.zero_()
+    dst[..., max(oy, 0):min(h, h + oy), max(ox, 0):min(w, w + ox)] = \
+        src[..., max(-oy, 0):min(h, h - oy), max(-ox, 0):min(w, w - ox)]
 
 
 def downsample_depth(depth: Tensor,
@@ -221,17 +244,27 @@ def downsample_depth(depth: Tensor,
         tuple[Tensor, Tensor]: ``depth_s`` and bool ``valid_s``, each
         (B, 1, H // s, W // s).
     """
-    v = depth > 0
-    if valid is not None:
-        v = v & (valid > 0)
-    if stride == 1:
-        return torch.where(v, depth, depth.new_zeros(())), v
-    vf = v.to(depth.dtype)
-    count = F.avg_pool2d(vf, stride, stride) * (stride * stride)
-    total = F.avg_pool2d(depth * vf, stride, stride) * (stride * stride)
-    valid_s = count > stride * stride - 0.5
-    depth_s = torch.where(valid_s, total / count.clamp(min=1),
-                          depth.new_zeros(()))
+    n = stride * stride
+    if stride == 1 or valid is not None:
+        v = depth > 0
+        if valid is not None:
+            v = v & (valid > 0)
+        if stride == 1:
+            return torch.where(v, depth, depth.new_zeros(())), v
+        valid_s = F.avg_pool2d(v.to(depth.dtype), stride, stride) * n > \
+            n - 0.5
+    else:
+        # all pixels valid iff the cell's minimum is > 0 (NaN is not):
+        # the minimum over the cell's rows, then over its columns
+        b, c, h, w = depth.shape
+        hs, ws = h // stride, w // stride
+        rows = depth[..., :hs * stride, :ws * stride].reshape(
+            b, c, hs, stride, ws * stride).amin(3)
+        valid_s = rows.reshape(b, c, hs, ws, stride).amin(4) > 0
+    # a valid cell has only valid pixels, so the plain mean is the mean of
+    # its valid depths; the other cells are set to 0
+    total = F.avg_pool2d(depth, stride, stride) * n
+    depth_s = torch.where(valid_s, total / n, depth.new_zeros(()))
     return depth_s, valid_s
 
 
@@ -264,13 +297,28 @@ def depth_grad_affinity(depth: Tensor,
             f'the depth-gradient affinity needs an even dilation (the edge '
             f'midpoint p + D/2 * o must be a pixel), got dilation='
             f'{dilation!r}; use pairwise_dilation=2 (the paper) or 4')
+    _check_kernel(kernel_size, dilation)
     if valid is None:
         valid = depth > 0
-    valid = valid.to(depth.dtype)
-    d1 = dilated_neighbours(depth, kernel_size, dilation // 2)[:, 0]
-    d2 = dilated_neighbours(depth, kernel_size, dilation)[:, 0]
-    v1 = dilated_neighbours(valid, kernel_size, dilation // 2)[:, 0]
-    v2 = dilated_neighbours(valid, kernel_size, dilation)[:, 0]
-    diff = (depth + d2 - 2.0 * d1).abs()
-    ok = (diff <= thresh) & (valid > 0) & (v1 > 0) & (v2 > 0)
-    return ok.to(depth.dtype)
+    h, w = depth.shape[-2:]
+    r = kernel_size // 2
+    pad = r * dilation
+    half = dilation // 2
+    # invalid depth (and outside the map) as NaN: the second difference of
+    # any triple with an invalid depth is NaN, and NaN <= thresh is False,
+    # so no validity masks are combined per edge
+    nan = float('nan')
+    depth = torch.where(valid > 0, depth, depth.new_full((), nan))[:, 0]
+    depth_pad = F.pad(depth, (pad, pad, pad, pad), value=nan)
+    twice_pad = 2.0 * depth_pad  # exact: the 2 d_m of every edge
+    out = depth.new_empty((depth.shape[0], kernel_size**2 - 1, h, w))
+    for k, k_mirror, dy, dx in _half_offsets(kernel_size):
+        ym, xm = pad + dy * half, pad + dx * half
+        yq, xq = pad + dy * dilation, pad + dx * dilation
+        diff = depth + depth_pad[:, yq:yq + h, xq:xq + w]
+        diff.sub_(twice_pad[:, ym:ym + h, xm:xm + w]).abs_()
+        torch.le(diff, thresh, out=out[:, k])
+        # the edge (q, q - D o) at q = p + D o: the same three depths (a + b
+        # = b + a exactly in floating point), so the same decision
+        _shift_into(out[:, k_mirror], out[:, k], dy * dilation, dx * dilation)
+    return out

@@ -10,6 +10,7 @@ import pytest
 from mmengine.registry import DefaultScope
 
 from mmboundary.datasets.transforms import (AlignDepth, LoadCityscapesDepth,
+                                            ResizeFlipDepth,
                                             disparity_to_depth)
 
 STEM = 'aachen_000000_000019'
@@ -390,3 +391,85 @@ def test_depth_base_configs_load_depth(tmp_path):
             assert 0 < (depth > 0).mean() < 1
             np.testing.assert_allclose(depth, expected, rtol=1e-6, atol=0)
         assert flips == {True, False}  # both cases were checked
+
+
+@pytest.mark.parametrize('scope,steps', [
+    ('mmdet', [
+        dict(
+            type='Resize',
+            scale=(90, 50),
+            keep_ratio=True,
+            interpolation='nearest'),
+        dict(
+            type='RandomFlip',
+            prob=0.7,
+            direction=['horizontal', 'vertical', 'diagonal'])
+    ]),
+    ('mmdet', [
+        dict(
+            type='RandomResize',
+            scale=[(40, 30), (100, 70)],
+            keep_ratio=True,
+            interpolation='nearest'),
+        dict(type='RandomFlip', prob=0.5)
+    ]),
+    ('mmseg', [
+        dict(
+            type='RandomResize',
+            scale=(60, 40),
+            ratio_range=(0.5, 2.0),
+            keep_ratio=True,
+            interpolation='nearest'),
+        dict(type='RandomFlip', prob=0.5, direction=['horizontal'])
+    ]),
+])
+def test_resize_flip_depth_equals_align_depth(scope, steps):
+    """Geometric transforms at the top level, ResizeFlipDepth after them:
+    the same depth map as AlignDepth wrapping them, bit for bit."""
+    flips = set()
+    for seed in range(8):
+        ref = _run(scope, steps, seed)
+        out = _run(
+            scope, steps + [dict(type='ResizeFlipDepth')], seed, wrap=False)
+        np.testing.assert_array_equal(out['img'], ref['img'])
+        assert out['gt_depth_map'].dtype == np.float32
+        np.testing.assert_array_equal(out['gt_depth_map'], ref['gt_depth_map'])
+        assert _check_aligned(out) > 0
+        flips.add(out.get('flip_direction') if out.get('flip') else None)
+    assert len(flips) >= 2  # flipped and unflipped samples were compared
+
+
+def test_resize_flip_depth_on_hand_values():
+    results = dict(
+        img=np.zeros((2, 4, 3), np.uint8),
+        ori_shape=(1, 2),
+        img_shape=(2, 4),
+        scale_factor=(2.0, 2.0),
+        flip=True,
+        flip_direction='horizontal',
+        gt_depth_map=np.array([[0.0, 3.0]], np.float32))
+    out = ResizeFlipDepth()(results)
+    # nearest 2x: [[0, 0, 3, 3]] twice, then mirrored
+    np.testing.assert_array_equal(out['gt_depth_map'],
+                                  [[3, 3, 0, 0], [3, 3, 0, 0]])
+
+
+def test_resize_flip_depth_refuses_what_it_cannot_replay():
+    base = dict(
+        img=np.zeros((4, 6, 3), np.uint8),
+        ori_shape=(8, 12),
+        img_shape=(4, 6),
+        scale_factor=(0.5, 0.5),
+        gt_depth_map=np.ones((8, 12), np.float32))
+    ResizeFlipDepth()(dict(base))
+    with pytest.raises(ValueError, match=r"crop or pad.*type='AlignDepth'"):
+        ResizeFlipDepth()(dict(base, img_shape=(3, 6)))
+    with pytest.raises(ValueError, match=r'has shape \(4, 6\).*\(8, 12\)'):
+        ResizeFlipDepth()(dict(base, gt_depth_map=np.ones((4, 6))))
+    with pytest.raises(KeyError, match='LoadCityscapesDepth'):
+        ResizeFlipDepth()({k: v for k, v in base.items() if k[:3] != 'gt_'})
+    with pytest.raises(ValueError, match="flip_direction 'up'"):
+        ResizeFlipDepth()(dict(base, flip=True, flip_direction='up'))
+    with pytest.raises(TypeError, match='keys'):
+        ResizeFlipDepth(keys=[])
+    assert repr(ResizeFlipDepth()) == "ResizeFlipDepth(keys=('gt_depth_map',))"

@@ -15,7 +15,9 @@ from mmengine.runner import Runner
 from torch import nn
 
 from mmboundary.engine.hooks import AsyInstCheckHook, iter_pipeline_transforms
+from mmboundary.engine.hooks.asyinst_check_hook import add_asyinst_check_hook
 from mmboundary.models.data_preprocessors import AsyInstDataPreprocessor
+from mmboundary.testing import import_tool
 from mmboundary.testing._utils import REPO_ROOT
 
 NORM = dict(
@@ -40,16 +42,20 @@ def _restore_default_scope():
 
 
 def _pipeline(depth=True, align=True, meta=True, with_bbox=True):
+    """align: True (AlignDepth wraps the geometric transforms), False (no
+    depth alignment) or 'after' (ResizeFlipDepth after them)."""
     steps = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations', with_bbox=with_bbox)
     ]
     if depth:
         steps.append(dict(type='LoadCityscapesDepth'))
-    if align:
+    if align is True:
         steps.append(dict(type='AlignDepth', transforms=GEOMETRIC))
     else:
         steps.extend(GEOMETRIC)
+    if align == 'after':
+        steps.append(dict(type='ResizeFlipDepth'))
     steps.append(
         dict(
             type='PackDetInputs',
@@ -71,6 +77,7 @@ def _runner(pipeline, depth_thresh=0.01, loss_depth=True, mask_out_stride=4):
 
 def test_a_complete_depth_pipeline_passes():
     AsyInstCheckHook().before_train(_runner(_pipeline()))
+    AsyInstCheckHook().before_train(_runner(_pipeline(align='after')))
     # colour only: no depth needed
     AsyInstCheckHook().before_train(
         _runner(
@@ -86,7 +93,8 @@ def test_a_complete_depth_pipeline_passes():
         (dict(depth=False, align=False),
          r"no LoadCityscapesDepth.*dict\(type='AlignDepth'"),
         (dict(depth=False), 'no LoadCityscapesDepth'),
-        (dict(align=False), r"no AlignDepth moving 'gt_depth_map'"),
+        (dict(align=False),
+         r"no AlignDepth \(or ResizeFlipDepth.*moving 'gt_depth_map'"),
         (dict(meta=False), r"PackDetInputs does not list 'gt_depth_map'"),
         (dict(with_bbox=False), r"LoadAnnotations', with_bbox=True"),
     ])
@@ -136,10 +144,10 @@ def test_compact_config_without_depth_fails_before_training(
     cfg = Config.fromfile(
         osp.join(
             REPO_ROOT, 'configs/asyinst/'
-            'asyinst_r18-fpn_1xb2-200iter_synthetic-cityscapes-128x256.py'))
+            'asyinst_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py'))
     pipeline = []
     for step in copy.deepcopy(cfg.train_pipeline):
-        if step['type'] == 'LoadCityscapesDepth':
+        if step['type'] in ('LoadCityscapesDepth', 'ResizeFlipDepth'):
             continue
         if step['type'] == 'AlignDepth':
             pipeline.extend(step['transforms'])
@@ -162,3 +170,67 @@ def test_compact_config_without_depth_fails_before_training(
             ValueError, match=r'no LoadCityscapesDepth.*AlignDepth'):
         runner.train()
     assert runner.iter == 0 and calls == []
+
+
+def _compact(name):
+    return Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'configs/asyinst/',
+            f'{name}_r18-fpn_1xb2-120iter_synthetic-cityscapes-'
+            '128x256.py'))
+
+
+def test_every_asyinst_config_gets_the_checks():
+    cfg = _compact('asyinst')
+    cfg.custom_hooks = [
+        h for h in cfg.custom_hooks if h['type'] != 'AsyInstCheckHook'
+    ]
+    assert add_asyinst_check_hook(cfg)
+    assert [h['type'] for h in cfg.custom_hooks
+            ] == ['LossWeightWarmupHook', 'AsyInstCheckHook']
+    assert not add_asyinst_check_hook(cfg)  # listed once
+    assert len(cfg.custom_hooks) == 2
+    # the preprocessor or the mask head alone is enough (scoped names too)
+    cfg = _compact('boxinst-proj')
+    cfg.custom_hooks = []
+    cfg.model.data_preprocessor.type = 'mmdet.BoxInstDataPreprocessor'
+    cfg.model.mask_head.type = 'mmboundary.AsyInstMaskHead'
+    assert add_asyinst_check_hook(cfg)
+    assert cfg.custom_hooks == [dict(type='AsyInstCheckHook')]
+    # other models are left alone
+    cfg = Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'configs/edge_agreement/'
+            'mask-rcnn_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py'))
+    assert not add_asyinst_check_hook(cfg)
+    assert not cfg.get('custom_hooks')
+
+
+def test_train_checks_a_config_without_the_hook(synthetic_cityscapes, tmp_path,
+                                                monkeypatch):
+    """tools/train.py refuses the compact AsyInst config without depth in
+    its pipeline even when the config does not list AsyInstCheckHook."""
+    cfg = _compact('asyinst')
+    cfg.custom_hooks = [
+        h for h in cfg.custom_hooks if h['type'] != 'AsyInstCheckHook'
+    ]
+    cfg.train_dataloader.dataset.pipeline = [
+        step for step in cfg.train_pipeline
+        if step['type'] not in ('LoadCityscapesDepth', 'ResizeFlipDepth')
+    ]
+    cfg.train_dataloader.dataset.data_root = synthetic_cityscapes
+    for key in ('val', 'test'):
+        cfg[f'{key}_dataloader'] = None
+        cfg[f'{key}_cfg'] = None
+        cfg[f'{key}_evaluator'] = None
+    path = str(tmp_path / 'asyinst_no_depth.py')
+    cfg.dump(path)
+    calls = []
+    forward = AsyInstDataPreprocessor.forward
+    monkeypatch.setattr(
+        AsyInstDataPreprocessor, 'forward',
+        lambda self, *a, **k: calls.append(1) or forward(self, *a, **k))
+    train = import_tool('tools/train.py')
+    with pytest.raises(ValueError, match='no LoadCityscapesDepth'):
+        train.main([path, '--work-dir', str(tmp_path / 'work')])
+    assert calls == []

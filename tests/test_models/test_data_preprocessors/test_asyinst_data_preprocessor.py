@@ -104,6 +104,12 @@ def test_depth_edges_by_hand():
     assert right[0].tolist() == [0.] + row[1:]  # cell (0, 0) is invalid
     assert edges[0, 3, 0, 2] == 0 and edges[0, 3, 1, 2] == 1
     assert gt.pairwise_masks.shape == (2, 8, 8, 16)
+    # the depth map stays in the metainfo of the input and output samples
+    # (the very array: it skips cast_data's deep copy)
+    source = data['data_samples'][0].gt_depth_map
+    assert out['data_samples'][0].gt_depth_map is source
+    assert 'gt_depth_map' in data['data_samples'][0].metainfo_keys()
+    assert out['data_samples'][0].img_shape == (32, 64)
 
 
 def test_depth_is_padded_and_sized_with_the_batch():

@@ -15,7 +15,7 @@ from mmboundary.registry import MMDET_MODELS
 from mmboundary.testing._utils import REPO_ROOT
 
 CONFIG = ('configs/asyinst/'
-          'asyinst_r18-fpn_1xb2-200iter_synthetic-cityscapes-128x256.py')
+          'asyinst_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py')
 ITERS = 60
 
 
@@ -54,7 +54,7 @@ def test_compact_asyinst_fits_two_images(synthetic_cityscapes):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10)
         optim.step()
     # both affinity terms took part (the depth term needs the depth that
-    # LoadCityscapesDepth + AlignDepth carried through the pipeline)
+    # LoadCityscapesDepth + ResizeFlipDepth carried through the pipeline)
     assert seen['loss_mask_pairwise'] > 0 and seen['loss_mask_depth'] > 0
 
     model.eval()

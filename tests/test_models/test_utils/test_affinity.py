@@ -140,3 +140,46 @@ def test_downsample_depth_does_not_mix_invalid():
     assert d[0, 0].tolist() == [[2.5, 0.0], [0.0, 0.0]]
     d, v = downsample_depth(depth, 1)
     assert torch.equal(d, depth) and torch.equal(v, depth > 0)
+
+
+@pytest.mark.parametrize('k,d', [(3, 2), (5, 2), (3, 4)])
+def test_affinities_equal_a_per_edge_brute_force(k, d):
+    """Each channel computed directly from its own neighbour (the fast
+    versions derive the mirrored offsets by shifting), bit for bit."""
+    g = torch.Generator().manual_seed(k * 10 + d)
+    lab = torch.rand(
+        2, 3, 9, 11, generator=g) * torch.tensor([3.0, 2.0, 2.0])[:, None,
+                                                                  None]
+    valid = (torch.rand(2, 1, 9, 11, generator=g) > 0.2).float()
+    nb_lab = dilated_neighbours(lab, k, d)  # (B, 3, E, h, w)
+    nb_valid = dilated_neighbours(valid, k, d)[:, 0]
+    dist = ((lab[:, :, None] - nb_lab)**2).sum(1).sqrt()
+    ref = (torch.exp(-dist * 0.5) * nb_valid >= 0.3).float()
+    got = color_affinity(lab, valid, k, d, 0.3)
+    assert 0 < ref.mean() < 1
+    assert torch.equal(got, ref)
+
+    depth = torch.round(torch.rand(2, 1, 9, 11, generator=g) * 4) / 4
+    dvalid = depth > 0
+    mid = dilated_neighbours(depth, k, d // 2)[:, 0]
+    far = dilated_neighbours(depth, k, d)[:, 0]
+    v_mid = dilated_neighbours(dvalid.float(), k, d // 2)[:, 0] > 0
+    v_far = dilated_neighbours(dvalid.float(), k, d)[:, 0] > 0
+    diff = (depth + far - 2.0 * mid).abs()
+    ref = ((diff <= 0.25) & dvalid & v_mid & v_far).float()
+    got = depth_grad_affinity(depth, None, k, d, 0.25)
+    assert 0 < ref.mean() < 1
+    assert torch.equal(got, ref)
+
+
+def test_downsample_depth_against_numpy():
+    rng = np.random.default_rng(3)
+    depth = rng.uniform(1, 9, (2, 1, 8, 12)).astype(np.float32)
+    depth[rng.random(depth.shape) < 0.1] = 0
+    d, v = downsample_depth(torch.from_numpy(depth), 4)
+    cells = depth.reshape(2, 1, 2, 4, 3, 4)
+    ok = (cells > 0).all(axis=(3, 5))
+    mean = cells.mean(axis=(3, 5), dtype=np.float64)
+    assert ok.any() and not ok.all()
+    np.testing.assert_array_equal(v.numpy(), ok)
+    np.testing.assert_allclose(d.numpy(), np.where(ok, mean, 0), rtol=1e-6)
