@@ -8,11 +8,12 @@
 # job (tools/misc/run_main_job.py, row 'DVIS') swaps in the shared start's
 # backbone and sets the FPN's in_channels.
 #
-# Paper losses and window; for the tiny budget: a smaller verifier,
-# train-time mean-shift with radii 3/5 and 2 iterations, ground-truth masks
-# added to the verifier's training candidates, and connected components
-# added at test time (a briefly trained map does not yet separate every
-# instance).
+# Paper losses and window; for the small images, the map branch reads P2
+# and predicts the map at stride 2 (paper: P3, stride 4); for the tiny
+# budget: a smaller verifier, train-time mean-shift with radii 3/5 and 2
+# iterations, ground-truth masks added to the verifier's training
+# candidates, and connected components added at test time (a briefly
+# trained map does not yet separate every instance).
 #
 # Data: python tools/dataset_converters/generate_synthetic_cityscapes.py \
 #           --out data/synthetic_cityscapes
@@ -44,19 +45,23 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         init_cfg=None),
-    # P3-P5: the map branch reads P3 (stride 8)
+    # P2-P5: at 128x256 the objects are a few pixels wide, so the map
+    # branch reads P2 (stride 4) and predicts the map at stride 2 (the
+    # paper: P3, stride 4, on 700-pixel COCO images)
     neck=dict(
         type='FPN',
         in_channels=[64, 128, 256, 512],
         out_channels=64,
-        start_level=1,
-        num_outs=3,
+        start_level=0,
+        num_outs=4,
         upsample_cfg=dict(mode='bilinear')),
     mask_head=dict(
         type='DVISHead',
         num_classes=8,
         in_channels=64,
         feat_channels=64,
+        featmap_stride=4,
+        map_stride=2,
         norm_cfg=dict(type='BN', requires_grad=True),
         loss_binary=dict(type='DVISBinaryLoss', margin=2.0, loss_weight=10.0),
         loss_pi=dict(
