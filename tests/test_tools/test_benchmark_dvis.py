@@ -1,7 +1,6 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
-"""The DVIS benchmark compares equal pairs; the seed tool's arithmetic."""
+"""The DVIS benchmark compares equal pairs and stores medians."""
 import importlib.util
-import json
 import os.path as osp
 import statistics
 
@@ -10,6 +9,7 @@ import torch
 
 from mmboundary.models.losses import PermutationInvariantLoss
 from mmboundary.testing._utils import REPO_ROOT
+from mmboundary.utils.results_doc import load_results
 
 
 def _load(name):
@@ -36,25 +36,39 @@ def test_reference_conv_equals_refcode_pair_loss():
     torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-9, atol=1e-14)
 
 
-def test_seed_evidence_reads_metrics_and_formats(tmp_path):
-    tool = _load('seed_evidence')
-    run = tmp_path / '20261201_000000' / 'vis_data'
-    run.mkdir(parents=True)
-    (run / 'scalars.json').write_text('\n'.join(
-        json.dumps(r) for r in [{
-            'loss': 1.0,
-            'step': 10
-        }, {
-            'coco/segm_mAP': 0.004,
-            'step': 300
-        }, {
-            'coco/segm_mAP': 0.006,
-            'step': 300
-        }]))
-    assert tool.read_val_metrics(str(tmp_path))['coco/segm_mAP'] == 0.006
-    assert tool.fmt([0.6, 0.7, 1.2]) == '0.83 ± 0.32'
-    assert statistics.stdev([0.6, 0.7, 1.2]) == pytest.approx(0.3215, 1e-3)
-    log = tmp_path / 'stdout.log'
-    log.write_text('12/01 00:04:10 - mmengine - INFO - start\nother\n'
-                   '12/01 00:25:37 - mmengine - INFO - end\n')
-    assert tool.log_wall_seconds(str(log)) == 21 * 60 + 27
+def test_benchmark_stores_its_tables(tmp_path):
+    bench = _load('benchmark_dvis')
+    out = tmp_path / 'bench.json'
+    bench.main([
+        '--sizes', '1x24x40', '--ms-sizes', '1x16x20', '--repeat', '3',
+        '--out',
+        str(out)
+    ])
+    data = load_results(str(out))
+    pair, = data['pair_loss']
+    assert len(pair['times_s']['ours']) == 3
+    assert pair['ours_s'] == statistics.median(pair['times_s']['ours'])
+    row, = data['tables']['pair_loss']['rows']
+    assert row[0] == '1x24x40'
+    assert row[3] == round(pair['reference_s'] / pair['ours_s'], 1)
+    assert row[6] == round(
+        pair['memory_mib']['ours'] / pair['memory_mib']['reference'], 4)
+    shift, = data['mean_shift']
+    assert shift['seconds'] == statistics.median(shift['times_s'])
+    assert data['tables']['mean_shift']['rows'] == [[
+        '1x16x20', shift['seconds'], shift['memory_mib']
+    ]]
+    assert 'benchmark_dvis.py' in data['command']
+
+
+def test_interleaved_medians_alternate_order():
+    bench = _load('benchmark_dvis')
+    calls = []
+    med, times = bench.interleaved_medians(
+        {
+            'a': lambda: calls.append('a'),
+            'b': lambda: calls.append('b')
+        }, 4, 'cpu')
+    assert calls == ['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
+    assert med['a'] == statistics.median(times['a'])
+    assert len(times['b']) == 4

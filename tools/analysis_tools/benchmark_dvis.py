@@ -3,24 +3,30 @@
 
     python tools/analysis_tools/benchmark_dvis.py [--what pair_loss mean_shift]
         [--sizes 2x128x256 1x512x1024] [--repeat 5] [--device cpu]
+        [--out configs/dvis/results/benchmark.json]
 
-Pair loss: mmboundary's ``PermutationInvariantLoss`` (shifted views with a
-recomputing backward) against the official code's *formulation*,
+Pair loss: mmboundary's ``PermutationInvariantLoss`` (shifted views in
+cache-sized stripes, the gradient accumulated during the forward pass)
+against the official code's *formulation*,
 re-implemented here from its description: a (K, 1, kh, kw) one-hot
 difference kernel applied with ``F.conv2d`` to the replicate-padded map and
 ids, |diff| clamped to [1e-8, 5], mean over K x B x H x W. Ours runs in the
 official code's settings (window 33x65, dense radius 4, dilation 4, dense
 axes, replicate borders, all pairs, clamp 5), so both enumerate exactly the
 same pairs; the script asserts that the two losses agree. Forward +
-backward times are interleaved (ABBA) after one warm-up, the median is
-reported; peak memory is measured in a fresh subprocess per method and size
+backward times of the reference, ours and the paper's window are
+interleaved (ABBA) after one warm-up each, the medians are reported; peak
+memory is measured in a fresh subprocess per method and size
 (CPU: growth of the resident set's high-water mark, reset to the current
 size just before the measured call; CUDA: ``max_memory_allocated``). It
 also reports the paper's window (129x129, 8, 8; 200 offsets) and the
-mean-shift discretiser's time and extra memory.
+mean-shift discretiser's time (median of ``--repeat``) and extra memory.
+The tables are stored with :func:`mmboundary.utils.results_doc.dump_results`
+(``--out``) for the README's results blocks.
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -34,6 +40,7 @@ from mmboundary.models.losses.dvis_losses import (PermutationInvariantLoss,
                                                   dvis_huber,
                                                   stratified_offsets)
 from mmboundary.models.utils.mean_shift import MeanShiftDiscretizer
+from mmboundary.utils.results_doc import dump_results
 
 REFCODE = dict(
     window=(33, 65),
@@ -169,22 +176,33 @@ def memory_of(method, size, device):
     return json.loads(out.stdout.strip().splitlines()[-1])['extra_mib']
 
 
+def interleaved_medians(fns, repeat, device):
+    """Median seconds of every function, the calls interleaved: repeat r
+    runs them in order, reversed for odd r (ABBA), after one warm-up each.
+    """
+    names = list(fns)
+    times = {n: [] for n in names}
+    for r in range(repeat):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            t, _ = timed(fns[name], device)
+            times[name].append(t)
+    return {n: statistics.median(v) for n, v in times.items()}, times
+
+
 def bench_pair_loss(size, args):
     pred, ids = make_inputs(size, args.device)
     ref_val = run_method('reference', pred, ids)  # warm-up and agreement
     our_val = run_method('ours', pred, ids)
+    run_method('paper_window', pred, ids)
     rel = abs(ref_val - our_val) / abs(ref_val)
     assert rel < 1e-5, f'losses differ: {ref_val} vs {our_val}'
-    times = {'reference': [], 'ours': []}
-    order = ['reference', 'ours']
-    for r in range(args.repeat):
-        for name in (order if r % 2 == 0 else order[::-1]):
-            t, _ = timed(lambda: run_method(name, pred, ids), args.device)
-            times[name].append(t)
-    ref_t = statistics.median(times['reference'])
-    our_t = statistics.median(times['ours'])
-    paper_t, _ = timed(lambda: run_method('paper_window', pred, ids),
-                       args.device)
+    med, times = interleaved_medians(
+        {
+            m: (lambda m=m: run_method(m, pred, ids))
+            for m in ('reference', 'ours', 'paper_window')
+        }, args.repeat, args.device)
+    ref_t, our_t, paper_t = (
+        med[m] for m in ('reference', 'ours', 'paper_window'))
     mem = {
         m: memory_of(m, size, args.device)
         for m in ('reference', 'ours', 'paper_window')
@@ -202,24 +220,81 @@ def bench_pair_loss(size, args):
     print(f'  paper window (129x129, 8, 8, K=200, valid): {paper_t:.3f} s, '
           f'peak extra memory {mem["paper_window"]:.0f} MiB')
     return dict(
-        size=size,
+        size=list(size),
+        rel_diff=rel,
         reference_s=ref_t,
         ours_s=our_t,
         speedup=ref_t / our_t,
         memory_mib=mem,
-        paper_s=paper_t)
+        memory_ratio=mem['ours'] / max(mem['reference'], 1e-9),
+        paper_s=paper_t,
+        times_s=times)
 
 
 def bench_mean_shift(size, args):
     b, h, w = size
     x = (torch.rand(b, 1, h, w) * 4).round().to(args.device)
     disc = MeanShiftDiscretizer()
-    t, res = timed(lambda: disc(x), args.device)
+    res = disc(x)  # warm-up
+    med, times = interleaved_medians({'mean_shift': lambda: disc(x)},
+                                     args.repeat, args.device)
+    t = med['mean_shift']
     mem = memory_of('mean_shift', size, args.device)
     print(f'mean-shift {b}x{h}x{w} ({args.device}; bandwidths 0.4/0.9, '
-          f'radii 7/11, 4 iterations): {t:.2f} s, peak extra memory '
-          f'{mem:.0f} MiB, {sum(len(r) for r in res)} candidates')
-    return dict(size=size, seconds=t, memory_mib=mem)
+          f'radii 7/11, 4 iterations): median of {args.repeat} {t:.2f} s, '
+          f'peak extra memory {mem:.0f} MiB, '
+          f'{sum(len(r) for r in res)} candidates')
+    return dict(
+        size=list(size),
+        seconds=t,
+        memory_mib=mem,
+        candidates=sum(len(r) for r in res),
+        times_s=times['mean_shift'])
+
+
+def tables_of(pair, shift, repeat):
+    """The measured numbers as :func:`dump_results` tables."""
+    tables = {}
+    if pair:
+        tables['pair_loss'] = dict(
+            columns=[
+                'B x H x W', 'reference conv (s)', 'ours (s)', 'speed-up',
+                'reference conv (MiB)', 'ours (MiB)', 'memory ratio',
+                'paper window (s)', 'paper window (MiB)'
+            ],
+            rows=[[
+                'x'.join(map(str, r['size'])), r['reference_s'], r['ours_s'],
+                round(r['speedup'], 1), r['memory_mib']['reference'],
+                r['memory_mib']['ours'],
+                round(r['memory_ratio'],
+                      4), r['paper_s'], r['memory_mib']['paper_window']
+            ] for r in pair],
+            digits=2,
+            notes=[
+                'forward + backward of the pair loss, the official code\'s '
+                'window (33x65, dense radius 4, dilation 4, dense axes, '
+                'K = 118), replicate borders, all pairs: equal pairs, the '
+                'losses agree (asserted)',
+                f'times: median of {repeat} interleaved (ABBA) repeats after '
+                'a warm-up; memory: peak extra resident memory in a fresh '
+                'process; speed-up and memory ratio: reference / ours and '
+                'ours / reference',
+                'paper window: 129x129, dense radius 8, dilation 8 (K = '
+                '200), valid borders'
+            ])
+    if shift:
+        tables['mean_shift'] = dict(
+            columns=['B x H x W', 'time (s)', 'extra memory (MiB)'],
+            rows=[[
+                'x'.join(map(str, r['size'])), r['seconds'], r['memory_mib']
+            ] for r in shift],
+            digits=2,
+            notes=[
+                'MeanShiftDiscretizer defaults: bandwidths 0.4 / 0.9, '
+                'spatial radii 7 / 11, 4 iterations, on a random integer '
+                f'map in [0, 4]; time: median of {repeat} after a warm-up'
+            ])
+    return tables
 
 
 def parse_args(argv=None):
@@ -235,6 +310,11 @@ def parse_args(argv=None):
         '--ms-sizes', nargs='+', default=['1x128x256', '1x512x1024'])
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--out',
+        default='configs/dvis/results/benchmark.json',
+        help='where the tables are stored (results_doc.dump_results); '
+        "'' stores nothing")
     parser.add_argument('--child', help=argparse.SUPPRESS)
     parser.add_argument('--child-size', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -246,12 +326,27 @@ def main(argv=None):
         child(args)
         return
     print(f'torch {torch.__version__}, threads {torch.get_num_threads()}')
+    load = os.getloadavg()[0]
+    pair, shift = [], []
     if 'pair_loss' in args.what:
         for s in args.sizes:
-            bench_pair_loss(tuple(int(v) for v in s.split('x')), args)
+            pair.append(
+                bench_pair_loss(tuple(int(v) for v in s.split('x')), args))
     if 'mean_shift' in args.what:
         for s in args.ms_sizes:
-            bench_mean_shift(tuple(int(v) for v in s.split('x')), args)
+            shift.append(
+                bench_mean_shift(tuple(int(v) for v in s.split('x')), args))
+    if args.out:
+        dump_results(
+            args.out,
+            tables_of(pair, shift, args.repeat),
+            device=args.device,
+            load_start=load,
+            torch=torch.__version__,
+            threads=torch.get_num_threads(),
+            pair_loss=pair,
+            mean_shift=shift)
+        print(f'stored in {args.out}')
 
 
 if __name__ == '__main__':

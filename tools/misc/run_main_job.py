@@ -175,6 +175,13 @@ ROWS = [
         readme='configs/asyinst/README.md',
         paper=('Cityscapes val, R50-FPN, boxes only: mask AP BoxInst 21.15 '
                '-> AsyInst 24.69 (+3.54) (Table 2)', 'coco/segm_mAP')),
+    Row('DVIS', 'configs/dvis/'
+        'dvis_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py',
+        'instance',
+        method_keys=('model', 'custom_hooks'),
+        readme='configs/dvis/README.md',
+        paper=('COCO val2017, mask AP: DVIS-700 R50-FCN 32.6, R101-FCN '
+               '35.3 vs Mask R-CNN R101-FPN 36.5 (Table 3)', 'coco/segm_mAP')),
 ]
 
 # Per task: the table's title, its metric columns (key in the metrics

@@ -15,7 +15,7 @@ The robust base function is the paper's Huber function (Sec. 3.3)
 ``L_h(v) = v^2 / (2 theta)`` for ``v < theta`` and ``v - theta / 2``
 otherwise, i.e. torch's ``smooth_l1_loss`` with ``beta = theta``.
 """
-from typing import Iterator, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -139,15 +139,17 @@ def stratified_offsets(window: Union[int, Sequence[int]] = (129, 129),
 
 
 class _PairViews:
-    """Every offset's partner map as a full-size view of a padded source.
+    """Every offset's partner map as a view of a padded source, in stripes.
 
     The map and its ids are padded by the window radius: with
     ``border='valid'`` the ids by -1 (padding is ignored, so pairs leaving
     the map are not counted), with ``'replicate'`` by edge replication (the
-    official code's clamped partners). For offset ``(dy, dx)`` the partner
-    of every pixel is then ``source[:, ry + dy:ry + dy + H, rx + dx:rx + dx +
-    W]``; offsets are processed in chunks copied into (B, C, H, W) buffers
-    of at most ``chunk_elems`` elements.
+    official code's clamped partners). For offset ``(dy, dx)`` the partners
+    of the centre rows ``y0:y1`` are then ``source[:, ry + dy + y0:ry + dy
+    + y1, rx + dx:rx + dx + W]``: a view, nothing is copied. Rows are
+    visited in stripes of about ``tile_elems`` pixels (B x rows x W), so the
+    per-pair temporaries of one offset stay in cache. With ``'valid'``,
+    offsets whose partners all lie outside the map are dropped.
     """
 
     def __init__(self,
@@ -155,10 +157,12 @@ class _PairViews:
                  ids: Tensor,
                  offsets: Tensor,
                  border: str,
-                 chunk_elems: int = 2**18):
+                 tile_elems: int = 2**15):
         self.border = border
-        self.offsets = [(int(a), int(b)) for a, b in offsets.tolist()]
         B, H, W = pred.shape
+        self.offsets = [(int(a), int(b)) for a, b in offsets.tolist()
+                        if border == 'replicate' or (abs(a) < H and abs(b) < W)
+                        ]
         self.B, self.H, self.W = B, H, W
         self.ry = max([abs(a) for a, _ in self.offsets] + [0])
         self.rx = max([abs(b) for _, b in self.offsets] + [0])
@@ -175,24 +179,30 @@ class _PairViews:
         else:
             self.q_pred = F.pad(pred, (rx, rx, ry, ry))
             self.q_ids = F.pad(ids, (rx, rx, ry, ry), value=-1)
-        self.chunk = max(1, min(64, chunk_elems // max(B * H * W, 1)))
+        self.stripe = max(1, min(H, int(tile_elems) // max(B * W, 1)))
 
-    def slice(self, dy: int, dx: int) -> tuple:
-        """Partner view of offset (dy, dx) in the padded source."""
-        return (slice(None), slice(self.ry + dy, self.ry + dy + self.H),
-                slice(self.rx + dx, self.rx + dx + self.W))
+    def centre(self, y0: int, y1: int) -> tuple:
+        """Centre rows ``y0:y1`` in the padded source."""
+        return (slice(None), slice(self.ry + y0, self.ry + y1),
+                slice(self.rx, self.rx + self.W))
 
-    def chunks(self) -> Iterator[Tuple[list, Tensor, Tensor]]:
-        """Yields (slices, partner maps (B, C, H, W), partner ids)."""
-        n = min(self.chunk, len(self.offsets))
-        qp = self.q_pred.new_empty((self.B, n, self.H, self.W))
-        qi = self.q_ids.new_empty((self.B, n, self.H, self.W))
-        for i in range(0, len(self.offsets), self.chunk):
-            sls = [self.slice(*o) for o in self.offsets[i:i + self.chunk]]
-            for c, s in enumerate(sls):
-                qp[:, c].copy_(self.q_pred[s])
-                qi[:, c].copy_(self.q_ids[s])
-            yield sls, qp[:, :len(sls)], qi[:, :len(sls)]
+    def stripes(self) -> Iterator[Tuple[int, int, List[tuple]]]:
+        """Yields ``(y0, y1, partner slices)``, one slice per offset."""
+        for y0 in range(0, self.H, self.stripe):
+            y1 = min(self.H, y0 + self.stripe)
+            yield y0, y1, [(slice(None),
+                            slice(self.ry + dy + y0, self.ry + dy + y1),
+                            slice(self.rx + dx, self.rx + dx + self.W))
+                           for dy, dx in self.offsets]
+
+    def eligible(self, pair_mode: str) -> Tuple[Tensor, Optional[Tensor]]:
+        """Padded bool maps: pixels that may count (not ignored; for
+        ``'fg_fg'`` on an instance) and, for ``'any_fg'``, the FG pixels (a
+        pair of eligible pixels counts iff one of them is FG)."""
+        if pair_mode == 'fg_fg':
+            return self.q_ids > 0, None
+        fg = self.q_ids > 0 if pair_mode == 'any_fg' else None
+        return self.q_ids >= 0, fg
 
     def fold(self, grad_q: Tensor) -> Tensor:
         """Gradient w.r.t. the padded source -> gradient w.r.t. the map."""
@@ -206,79 +216,87 @@ class _PairViews:
         return res
 
 
-def _pair_chunk(a, qp, ga, qi, pair_mode, margin, pos_weight, theta, max_diff,
-                need_grad):
-    """Loss sum, pair count and dl/d(a - q) of a chunk of offsets.
-
-    With ``v = d`` for same-instance pairs and ``v = relu(margin - d)``
-    otherwise (``v = 0`` for pairs that do not count), ``l = w L_h(v)``
-    (``w = 1`` or ``pos_weight``), ``L_h(v) = h (v - h / 2) / theta`` with
-    ``h = min(v, theta)``, ``dL_h/dv = h / theta`` and ``dv/dd = +1 / -1``
-    (the hinge's zero slope is carried by ``v = 0``).
-
-    Args:
-        a, ga (Tensor): (B, 1, H, W) map and int ids of the centre pixels.
-        qp, qi (Tensor): (B, C, H, W) partner maps and ids.
-
-    Returns:
-        tuple: loss sum (scalar), count (int), per-pair gradient (B, C, H,
-        W) or None.
-    """
-    if pair_mode == 'all':
-        counted = (ga >= 0) & (qi >= 0)
-    elif pair_mode == 'fg_fg':
-        counted = (ga > 0) & (qi > 0)
-    else:
-        counted = (ga >= 0) & (qi >= 0) & ((ga > 0) | (qi > 0))
-    same = ga == qi
-    diff = a - qp
-    d = diff.abs()
-    if max_diff is not None:
-        inside = d <= max_diff
-        d.clamp_(max=max_diff)
-    v = torch.where(same, d, (margin - d).clamp_(min=0)).mul_(counted)
-    h = v.clamp(max=theta)
-    w = torch.where(same, 1.0 / theta, pos_weight / theta).to(v.dtype)
-    total = torch.dot(
-        torch.add(v, h, alpha=-0.5).mul_(h).flatten(), w.flatten())
-    if not need_grad:
-        return total, int(counted.sum()), None
-    w = torch.where(same, w, -w)
-    g = h.mul_(w).mul_(torch.sign(diff))
-    if max_diff is not None:
-        g.mul_(inside)
-    return total, int(counted.sum()), g
-
-
 class _PairLossFunction(torch.autograd.Function):
-    """Sum of the pair loss over the stratified window, chunk by chunk.
+    """Sum of the pair loss over the stratified window, offset by offset.
 
-    The gradient w.r.t. the map is accumulated during the forward pass into
-    one (B, H, W) buffer (no per-pair tensor is kept): peak memory is
-    O(chunk B H W) whatever the number of offsets.
+    For every stripe of rows and offset, with ``v = d`` for same-instance
+    pairs and ``v = relu(margin - d)`` otherwise, ``l = w L_h(v)`` (``w = 1``
+    or ``pos_weight``, 0 for pairs that do not count), ``L_h(v) = h (v - h
+    / 2) / theta`` with ``h = min(v, theta)``; ``dl/d(a - q) = +-w h / theta
+    sign(a - q)`` (the hinge's zero slope is carried by ``v = 0``). All
+    temporaries are preallocated stripe buffers written in place, and the
+    gradient w.r.t. the map is accumulated during the forward pass into one
+    buffer of the padded map's size: no per-pair tensor is kept, so peak
+    memory is O(B H W) whatever the number of offsets.
     """
 
     @staticmethod
     def forward(ctx, pred, ids, offsets, border, pair_mode, margin, pos_weight,
-                theta, max_diff, need_grad):
-        views = _PairViews(pred, ids, offsets, border)
+                theta, max_diff, need_grad, tile_elems):
+        views = _PairViews(pred, ids, offsets, border, tile_elems)
+        B, W, n0 = views.B, views.W, views.stripe
+        ids = ids.int()
+        elig, fg = views.eligible(pair_mode)
+        inelig = ~elig
+        # every pixel eligible (e.g. 'all' without ignored pixels): no mask
+        masked = bool(inelig.any()) or fg is not None
         total = pred.new_zeros(())
-        count = 0
-        a, ga = pred[:, None], ids.int()[:, None]
+        count = torch.zeros((), dtype=torch.int64, device=pred.device)
+        full = 0
         grad_p = torch.zeros_like(pred) if need_grad else None
         grad_q = torch.zeros_like(views.q_pred) if need_grad else None
-        for sls, qp, qi in views.chunks():
-            t, n, g = _pair_chunk(a, qp, ga, qi, pair_mode, margin, pos_weight,
-                                  theta, max_diff, need_grad)
-            total += t
-            count += n
-            if need_grad:
-                grad_p += g.sum(1)
-                for c, s in enumerate(sls):
-                    grad_q[s] -= g[:, c]
+        size = B * n0 * W  # flat buffers: every stripe's view contiguous
+        diff, v, h, w, wa = (pred.new_empty(size) for _ in range(5))
+        same, off, tmp = (
+            torch.empty(size, dtype=torch.bool, device=pred.device)
+            for _ in range(3))
+        w_same = pred.new_tensor(1.0 / theta)
+        w_diff = pred.new_tensor(-pos_weight / theta)
+        m2 = pred.new_tensor(margin)
+        for y0, y1, slices in views.stripes():
+            n = y1 - y0
+            bufs = [
+                t[:B * n * W].view(B, n, W)
+                for t in (diff, v, h, w, wa, same, off, tmp)
+            ]
+            D, V, Hh, Wt, Wa, S, Off, T = bufs
+            a, ga = pred[:, y0:y1], ids[:, y0:y1]
+            cs = views.centre(y0, y1)
+            ia = inelig[cs]
+            for qs in slices:
+                torch.sub(a, views.q_pred[qs], out=D)
+                torch.eq(ga, views.q_ids[qs], out=S)
+                if masked:
+                    # pairs that do not count
+                    torch.logical_or(ia, inelig[qs], out=Off)
+                    if fg is not None:
+                        torch.logical_or(fg[cs], fg[qs], out=T)
+                        Off.logical_or_(T.logical_not_())
+                    count -= Off.sum()
+                full += B * n * W
+                torch.abs(D, out=V)
+                if max_diff is not None:
+                    torch.gt(V, max_diff, out=T)  # no gradient beyond
+                    V.clamp_(max=max_diff)
+                # v = d (same) or relu(margin - d) (different instances)
+                torch.sub(m2, V, out=Hh).clamp_(min=0)
+                torch.where(S, V, Hh, out=V)
+                torch.clamp(V, max=theta, out=Hh)
+                # signed weights: +1 / theta same, -pos_weight / theta not
+                torch.where(S, w_same, w_diff, out=Wt)
+                if masked:
+                    Wt.masked_fill_(Off, 0)
+                torch.add(V, Hh, alpha=-0.5, out=V).mul_(Hh)
+                total += torch.dot(V.view(-1), torch.abs(Wt, out=Wa).view(-1))
+                if need_grad:
+                    g = Hh.mul_(Wt).mul_(torch.sign(D, out=D))
+                    if max_diff is not None:
+                        g.masked_fill_(T, 0)
+                    grad_p[:, y0:y1] += g
+                    grad_q[qs] -= g
         if need_grad:
             ctx.save_for_backward(grad_p + views.fold(grad_q))
-        cnt = torch.tensor(float(count), dtype=pred.dtype)
+        cnt = (count + full).to(pred.dtype).cpu()
         ctx.mark_non_differentiable(cnt)
         return total, cnt
 
@@ -286,7 +304,7 @@ class _PairLossFunction(torch.autograd.Function):
     def backward(ctx, grad_total, grad_count):
         grad, = ctx.saved_tensors
         return (grad * grad_total, None, None, None, None, None, None, None,
-                None, None)
+                None, None, None)
 
 
 def permutation_invariant_loss(
@@ -298,7 +316,8 @@ def permutation_invariant_loss(
         margin: float = 1.0,
         pos_weight: float = 3.0,
         theta: float = 0.1,
-        max_diff: Optional[float] = None) -> Tuple[Tensor, Tensor]:
+        max_diff: Optional[float] = None,
+        tile_elems: int = 2**15) -> Tuple[Tensor, Tensor]:
     """Summed permutation-invariant pair loss (paper eqs. 4-5).
 
     For every counted pair (p, q = p + delta) with ``d = |f(p) - f(q)|``:
@@ -318,6 +337,8 @@ def permutation_invariant_loss(
         pos_weight (float): weight of different-instance pairs.
         theta (float): Huber switch point.
         max_diff (float, optional): clamp of d (5.0 in the official code).
+        tile_elems (int): pixels per stripe of rows (speed only; the result
+            does not depend on it).
 
     Returns:
         tuple[Tensor, Tensor]: summed loss (scalar) and the number of pairs.
@@ -328,7 +349,7 @@ def permutation_invariant_loss(
         offsets.long().cpu(), border, pair_mode, float(margin),
         float(pos_weight), float(theta),
         None if max_diff is None else float(max_diff),
-        torch.is_grad_enabled() and pred.requires_grad)
+        torch.is_grad_enabled() and pred.requires_grad, int(tile_elems))
 
 
 def _check_common(name, loss_weight, loss_name, reduction, reductions):
@@ -622,21 +643,20 @@ class PermutationInvariantLoss(nn.Module):
         pred = _as_map(pred, 'PermutationInvariantLoss').float()
         ids = _ids(gt_ids, pred, 'PermutationInvariantLoss', None)
         views = _PairViews(pred, ids, self._offsets.cpu(), self.border)
-        a, ga = pred[:, None], ids.int()[:, None]
+        elig, fg = views.eligible(self.pair_mode)
         n = [0, 0]
         s = [0.0, 0.0]
-        for _, qp, qi in views.chunks():
-            if self.pair_mode == 'all':
-                counted = (ga >= 0) & (qi >= 0)
-            elif self.pair_mode == 'fg_fg':
-                counted = (ga > 0) & (qi > 0)
-            else:
-                counted = (ga >= 0) & (qi >= 0) & ((ga > 0) | (qi > 0))
-            d = (a - qp).abs()
-            same = ga == qi
-            for i, m in enumerate((counted & same, counted & ~same)):
-                n[i] += int(m.sum())
-                s[i] += float(d[m].sum())
+        for y0, y1, slices in views.stripes():
+            cs = views.centre(y0, y1)
+            for qs in slices:
+                counted = elig[cs] & elig[qs]
+                if fg is not None:
+                    counted &= fg[cs] | fg[qs]
+                d = (views.q_pred[cs] - views.q_pred[qs]).abs()
+                same = views.q_ids[cs] == views.q_ids[qs]
+                for i, m in enumerate((counted & same, counted & ~same)):
+                    n[i] += int(m.sum())
+                    s[i] += float(d[m].sum())
         return dict(
             num_pairs=n[0] + n[1],
             same_absdiff=s[0] / max(n[0], 1),

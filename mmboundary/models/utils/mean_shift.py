@@ -58,7 +58,8 @@ def blurring_mean_shift(x: Tensor,
                         num_iters: int = 4,
                         valid: Optional[Tensor] = None,
                         border: str = 'valid',
-                        attenuate: bool = True) -> Tensor:
+                        attenuate: bool = True,
+                        tile_elems: int = 2**16) -> Tensor:
     """Blurring mean-shift on a one-channel map, batched.
 
     Each iteration replaces every valid pixel by the kernel-weighted mean of
@@ -66,8 +67,15 @@ def blurring_mean_shift(x: Tensor,
     :func:`mean_shift_kernel`), all pixels at once. With ``border='valid'``
     neighbours outside the map or invalid are left out; with
     ``'replicate'`` they are clamped into the map (official code).
-    With ``'valid'`` each unordered pixel pair is weighted once (the range
-    kernel is symmetric) and credited to both pixels.
+
+    Cost: with ``'valid'`` each unordered pixel pair is weighted once (the
+    range kernel is symmetric) and credited to both pixels. The constant
+    ``1 / (sigma sqrt(2 pi))`` cancels in the weighted mean and the
+    attenuation test ``phi < h`` is done on the exponent, so a pair costs
+    one exp and a few in-place ops; invalid pixels hold a large sentinel
+    whose weight underflows to 0. Rows are processed in stripes of about
+    ``tile_elems`` pixels so that the temporaries stay in cache; memory is
+    O(B H W) whatever s.
 
     Args:
         x (Tensor): (B, 1, H, W) map, >= 0.
@@ -77,6 +85,8 @@ def blurring_mean_shift(x: Tensor,
         valid (Tensor, optional): (B, 1, H, W) bool.
         border (str): ``'valid'`` or ``'replicate'``.
         attenuate (bool): see :func:`mean_shift_kernel`.
+        tile_elems (int): pixels per stripe (speed only; the result does
+            not depend on it).
 
     Returns:
         Tensor: (B, 1, H, W) shifted map; 0 on invalid pixels.
@@ -88,35 +98,64 @@ def blurring_mean_shift(x: Tensor,
         raise ValueError(f'blurring_mean_shift: border={border!r} is not '
                          f'one of {_BORDERS}.')
     s = int(spatial_radius)
-    H, W = x.shape[-2:]
+    B, _, H, W = x.shape
     if valid is None:
         valid = torch.ones_like(x, dtype=torch.bool)
+    valid = valid.reshape(x.shape)
     vf = valid.to(x.dtype)
+    symmetric = border != 'replicate'
+    # exponent e = -d^2 / (2 sigma^2); phi < h  <=>  e < log(h sigma
+    # sqrt(2 pi)); the factor 1 / (sigma sqrt(2 pi)) cancels in num / den
+    sigma = bandwidth / 3.0
+    scale = -1.0 / (2 * sigma * sigma)
+    att_thr = math.log(bandwidth * sigma * math.sqrt(2 * math.pi))
+    log_att = math.log(0.1)
+    # invalid pixels (and 'valid' padding) hold a sentinel far from every
+    # value: their weight exp(scale * d^2) underflows to exactly 0
+    sentinel = float(x.detach().abs().max()) * 4 + 1e3 * bandwidth
+    # 'valid': each unordered pair {p, p + d} once (half the offsets);
+    # offsets with no partner inside the map are skipped
+    offsets = [
+        (dy, dx) for dy in range(-s, s + 1) for dx in range(-s, s + 1)
+        if not symmetric or (
+            (dy > 0 or (dy == 0 and dx >= 0)) and abs(dy) < H and abs(dx) < W)
+    ]
+    rows = max(1, min(H, int(tile_elems) // max(B * W, 1)))
+    t = x.new_empty((B, 1, rows, W))
+    m = torch.empty((B, 1, rows, W), dtype=torch.bool, device=x.device)
     x = x * vf
-    mode = 'replicate' if border == 'replicate' else 'constant'
-    vp = torch.nn.functional.pad(vf, (s, s, s, s), mode=mode)
-    # 'valid': the kernel is symmetric, k(x_p - x_q) = k(x_q - x_p), so each
-    # unordered pair {p, p + d} is weighted once and credited to both ends
-    # (half the offsets); 'replicate' clamps partners, so all offsets
-    offsets = [(dy, dx) for dy in range(-s, s + 1) for dx in range(-s, s + 1)
-               if border == 'replicate' or dy > 0 or (dy == 0 and dx >= 0)]
     for _ in range(num_iters):
-        xp = torch.nn.functional.pad(x, (s, s, s, s), mode=mode)
+        xs = torch.where(valid, x, x.new_tensor(sentinel))
+        if symmetric:
+            xp = torch.nn.functional.pad(xs, (s, s, s, s), value=sentinel)
+        else:
+            xp = torch.nn.functional.pad(xs, (s, s, s, s), mode='replicate')
         num = torch.zeros_like(xp)  # padded: partners' credits land inside
         den = torch.zeros_like(xp)
-        centre = (..., slice(s, s + H), slice(s, s + W))
-        for dy, dx in offsets:
-            part = (..., slice(s + dy, s + dy + H), slice(s + dx, s + dx + W))
-            xq = xp[part]
-            w = mean_shift_kernel(x - xq, bandwidth, attenuate)
-            wq = w * vp[part]
-            num[centre].addcmul_(wq, xq)
-            den[centre].add_(wq)
-            if border != 'replicate' and (dy, dx) != (0, 0):
-                w.mul_(vf)
-                num[part].addcmul_(w, x)
-                den[part].add_(w)
-        num, den = num[centre], den[centre]
+        for y0 in range(0, H, rows):
+            y1 = min(H, y0 + rows)
+            n = y1 - y0
+            tt, mm = t[:, :, :n], m[:, :, :n]
+            xc = xs[:, :, y0:y1]
+            cs = (..., slice(s + y0, s + y1), slice(s, s + W))
+            num_c, den_c = num[cs], den[cs]
+            for dy, dx in offsets:
+                ps = (..., slice(s + y0 + dy,
+                                 s + y1 + dy), slice(s + dx, s + dx + W))
+                xq = xp[ps]
+                torch.sub(xc, xq, out=tt)
+                tt.square_().mul_(scale)
+                if attenuate:
+                    torch.lt(tt, att_thr, out=mm)
+                    tt.add_(mm, alpha=log_att)
+                tt.exp_()
+                num_c.addcmul_(tt, xq)
+                den_c.add_(tt)
+                if symmetric and (dy, dx) != (0, 0):
+                    num[ps].addcmul_(tt, xc)
+                    den[ps].add_(tt)
+        num = num[..., s:s + H, s:s + W]
+        den = den[..., s:s + H, s:s + W]
         x = torch.where(den > 0, num / den.clamp(min=1e-30),
                         torch.zeros_like(x)) * vf
     return x

@@ -11,6 +11,7 @@ from mmboundary.models.losses.dvis_losses import (DVISBinaryLoss,
                                                   MumfordShahLoss,
                                                   PermutationInvariantLoss,
                                                   QuantizationLoss, dvis_huber,
+                                                  permutation_invariant_loss,
                                                   stratified_offsets)
 from mmboundary.registry import MODELS
 
@@ -133,6 +134,29 @@ def test_pair_loss_matches_brute_force(mode, border, axes, max_diff):
     assert stats['num_pairs'] == cnt
 
 
+@pytest.mark.parametrize('border', ['valid', 'replicate'])
+@pytest.mark.parametrize('mode', ['fg_fg', 'any_fg', 'all'])
+@pytest.mark.parametrize('tile_elems', [9, 40, 2**15])
+def test_pair_loss_stripes_and_wide_windows(mode, border, tile_elems):
+    # B x W = 18 pixels a row: stripes of 1 and of 2 rows (7 rows: the last
+    # one shorter) and the whole map; window 11 x 21 reaches past the 7 x 9
+    # map (with 'valid', offsets with no partner inside are skipped)
+    f, g = random_case(3)
+    offs = stratified_offsets((11, 21), 3, 3)
+    tot, cnt = brute_pair_loss(f[:, 0].numpy(), g.numpy(),
+                               [tuple(o) for o in offs.tolist()], mode, border)
+    x = f[:, 0].clone().requires_grad_()
+    t, c = permutation_invariant_loss(
+        x, g, offs, mode, border, tile_elems=tile_elems)
+    assert c.item() == cnt > 20
+    assert t.item() == pytest.approx(tot, rel=1e-10)
+    t.backward()
+    f2 = f.clone().requires_grad_()
+    (torch_brute_pair(f2, g, offs.tolist(), mode, border) * cnt).backward()
+    assert x.grad.abs().sum() > 0
+    torch.testing.assert_close(x.grad, f2.grad[:, 0], rtol=1e-9, atol=1e-12)
+
+
 def torch_brute_pair(f, g, offs, mode, border, max_diff=None):
     """Differentiable enumeration of the same pairs (autograd reference)."""
     B, _, H, W = f.shape
@@ -145,6 +169,8 @@ def torch_brute_pair(f, g, offs, mode, border, max_diff=None):
             qy, qx = min(max(qy, 0), H - 1), min(max(qx, 0), W - 1)
             a, c = int(g[b, y, x]), int(g[b, qy, qx])
             if a < 0 or c < 0 or (mode == 'fg_fg' and not (a > 0 and c > 0)):
+                continue
+            if mode == 'any_fg' and not (a > 0 or c > 0):
                 continue
             d = (f[b, 0, y, x] - f[b, 0, qy, qx]).abs()
             if max_diff is not None:

@@ -46,14 +46,17 @@ def brute_mean_shift(x, s, h, iters, valid, border):
 
 
 @pytest.mark.parametrize('border', ['valid', 'replicate'])
-@pytest.mark.parametrize('h,s', [(0.4, 1), (0.9, 2)])
-def test_blurring_mean_shift_matches_brute_force(border, h, s):
+@pytest.mark.parametrize('h,s', [(0.4, 1), (0.9, 2), (0.9, 6)])
+@pytest.mark.parametrize('tile_elems', [2**16, 7, 25])
+def test_blurring_mean_shift_matches_brute_force(border, h, s, tile_elems):
+    # tile_elems 7 / 25: stripes of 1 / 2 rows (the last one shorter); s = 6
+    # reaches past the 5x6 map
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(2, 1, 5, 6, generator=gen, dtype=torch.float64) * 2
     valid = torch.rand(2, 1, 5, 6, generator=gen) > 0.2
     if border == 'replicate':
         valid[:] = True
-    out = blurring_mean_shift(x, s, h, 3, valid, border)
+    out = blurring_mean_shift(x, s, h, 3, valid, border, tile_elems=tile_elems)
     ref = brute_mean_shift(x.numpy(), s, h, 3, valid.numpy(), border)
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10, atol=1e-12)
     assert not np.allclose(ref, np.where(valid.numpy(), x.numpy(), 0))
