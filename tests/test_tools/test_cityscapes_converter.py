@@ -9,13 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from .test_generate_synthetic_cityscapes import H, W, _load_tool
+from mmboundary.testing import import_tool
+from .test_generate_synthetic_cityscapes import H, W
 
 cs_labels = pytest.importorskip('cityscapesscripts.helpers.labels')
 mask_utils = pytest.importorskip('pycocotools.mask')
 
-gen = _load_tool('generate_synthetic_cityscapes')
-conv = _load_tool('cityscapes')
+gen = import_tool('tools/dataset_converters/generate_synthetic_cityscapes.py')
+conv = import_tool('tools/dataset_converters/cityscapes.py')
 
 
 @pytest.fixture(scope='module')
