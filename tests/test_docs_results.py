@@ -1,18 +1,55 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 """Every results block of every README equals the stored results it cites
-(numbers in docs are written by the tools that measured them)."""
+(numbers in docs are written by the tools that measured them); every method
+README shows at least one such block, and none holds a table that is
+neither a results block nor marked as paper numbers or not measured."""
+import glob
 import os.path as osp
 
 import pytest
 
 from mmboundary.testing import import_tool
 from mmboundary.testing._utils import REPO_ROOT
-from mmboundary.utils.results_doc import update_readme
+from mmboundary.utils.results_doc import (find_blocks, unsourced_tables,
+                                          update_readme)
 
 readmes = import_tool('tools/misc/update_readme_tables.py').all_readmes()
+
+# Method READMEs not converted to results blocks on this branch (their
+# owners convert them in parallel); remove an entry once its README is.
+NOT_YET_CONVERTED = {
+    'configs/asyinst/README.md', 'configs/dvis/README.md',
+    'configs/inverseform/README.md'
+}
+method_readmes = [
+    r for r in sorted(
+        osp.relpath(p, REPO_ROOT)
+        for p in glob.glob(osp.join(REPO_ROOT, 'configs', '*', 'README.md')))
+    if r not in NOT_YET_CONVERTED
+]
 
 
 @pytest.mark.parametrize(
     'readme', readmes, ids=[osp.relpath(r, REPO_ROOT) for r in readmes])
 def test_readme_blocks_equal_their_sources(readme):
     assert update_readme(readme, check=True) == []
+
+
+def test_exclusions_are_method_readmes():
+    for rel in NOT_YET_CONVERTED:
+        assert osp.isfile(osp.join(REPO_ROOT, rel)), rel
+    assert 'configs/semeda/README.md' in method_readmes
+    assert 'configs/edge_agreement/README.md' in method_readmes
+
+
+@pytest.mark.parametrize('readme', method_readmes)
+def test_method_readme_has_results_and_no_unsourced_table(readme):
+    path = osp.join(REPO_ROOT, readme)
+    assert find_blocks(path), (
+        f'{readme} shows no results block; store what the method measured '
+        'with mmboundary.utils.results_doc.dump_results and show it with '
+        'results_doc.new_block(PATH, TABLE)')
+    assert unsourced_tables(path) == [], (
+        'a table that is neither a results block nor marked '
+        '<!-- paper numbers: PAPER, TABLE --> or <!-- not measured: WHAT -->'
+        ' (see mmboundary/utils/results_doc.py)')

@@ -17,6 +17,21 @@ its JSON; ``--check`` reports blocks that differ, and
 ``tests/test_docs_results.py`` runs that check over every README, so a
 number typed or edited by hand in a block fails the tests.
 
+Every other Markdown table of a method README (``configs/*/README.md``)
+must say on the line right above it (blank lines allowed in between) why
+it holds no measured number, with one of two markers:
+
+* ``<!-- paper numbers: <paper>, <table or section> -->``: numbers copied
+  from a paper, e.g. ``<!-- paper numbers: Chen et al. 2020, Table 1 -->``;
+  the text around the table must also say they are the paper's;
+* ``<!-- not measured: <what the table holds> -->``: no measurement at
+  all (configs, options, a paper-to-code map).
+
+:func:`unsourced_tables` lists the tables with neither a block nor a
+marker; ``tests/test_docs_results.py`` requires it to be empty for every
+method README, so a measured table typed by hand fails the tests. Measured
+numbers in prose must be followed by the command that produced them.
+
 JSON layout (``version`` 1)::
 
     {"version": 1, "command": "python tools/...", "machine": "...",
@@ -38,7 +53,7 @@ from typing import Dict, List, Optional, Sequence
 __all__ = [
     'RESULTS_VERSION', 'machine_description', 'tool_command', 'dump_results',
     'load_results', 'render_table', 'render_block', 'update_readme',
-    'new_block', 'find_blocks'
+    'new_block', 'find_blocks', 'unsourced_tables'
 ]
 
 RESULTS_VERSION = 1
@@ -49,6 +64,9 @@ BLOCK_RE = re.compile(
 _HEADER = ('<!-- results: {source}#{table} (written by '
            'tools/misc/update_readme_tables.py; do not edit) -->\n')
 _FOOTER = '<!-- results end -->'
+TABLE_MARKER_RE = re.compile(
+    r'^<!-- (paper numbers|not measured): \S.*\S -->$')
+_TABLE_RULE_RE = re.compile(r'^\|(\s*:?-{3,}:?\s*\|)+\s*$')
 
 
 def _repo_root() -> str:
@@ -229,6 +247,10 @@ def update_readme(readme: str,
     Returns:
         list[str]: With ``check``, one message per block that differs from
         its source (empty: all equal). Without, the blocks rewritten.
+
+    Raises:
+        ValueError: Without ``check``, when a block's source is missing or
+            has no such table (after writing the blocks whose sources load).
     """
     root = root or _repo_root()
     with open(readme) as f:
@@ -254,12 +276,15 @@ def update_readme(readme: str,
     new_text = BLOCK_RE.sub(_sub, text)
     if check:
         return problems
-    load_errors = [p for p in problems if 'differs from' not in p]
-    if load_errors:
-        raise ValueError('\n'.join(load_errors))
+    # blocks whose source loads are written even when another block's
+    # source is missing (e.g. results a later run will write); the missing
+    # ones are then reported
     if new_text != text:
         with open(readme, 'w') as f:
             f.write(new_text)
+    load_errors = [p for p in problems if 'differs from' not in p]
+    if load_errors:
+        raise ValueError('\n'.join(load_errors))
     return changed
 
 
@@ -277,3 +302,37 @@ def find_blocks(readme: str) -> List[Dict[str, str]]:
 def new_block(source: str, table: str) -> str:
     """An empty block to paste into a README; ``update_readme`` fills it."""
     return _HEADER.format(source=source, table=table) + _FOOTER
+
+
+def unsourced_tables(readme: str) -> List[str]:
+    """Markdown tables of a README that hold numbers from nowhere.
+
+    A table is fine inside a results block, or when the last non-blank line
+    above it is a marker ``<!-- paper numbers: ... -->`` or ``<!-- not
+    measured: ... -->`` (see the module docstring). Tables inside fenced
+    code are not tables.
+
+    Args:
+        readme (str): Markdown file.
+
+    Returns:
+        list[str]: ``'README:LINE: header'`` of every other table.
+    """
+    with open(readme) as f:
+        text = f.read()
+    # blank the results blocks, keeping the line count
+    text = BLOCK_RE.sub(lambda m: '\n' * m.group(0).count('\n'), text)
+    lines = text.split('\n')
+    found, fenced, previous = [], False, ''
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith('```'):
+            fenced = not fenced
+        is_header = (not fenced and stripped.startswith('|')
+                     and i + 1 < len(lines)
+                     and _TABLE_RULE_RE.match(lines[i + 1].strip()))
+        if is_header and not TABLE_MARKER_RE.match(previous):
+            found.append(f'{readme}:{i + 1}: {stripped}')
+        if stripped:
+            previous = stripped
+    return found

@@ -9,13 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from .test_generate_synthetic_cityscapes import H, W, _load_tool
+from mmboundary.testing import import_tool
+from .test_generate_synthetic_cityscapes import H, W
 
 cs_labels = pytest.importorskip('cityscapesscripts.helpers.labels')
 mask_utils = pytest.importorskip('pycocotools.mask')
 
-gen = _load_tool('generate_synthetic_cityscapes')
-conv = _load_tool('cityscapes')
+gen = import_tool('tools/dataset_converters/generate_synthetic_cityscapes.py')
+conv = import_tool('tools/dataset_converters/cityscapes.py')
 
 
 @pytest.fixture(scope='module')
@@ -109,8 +110,20 @@ def test_host_datasets_read_the_outputs(converted):
     assert len(det) == 3
     info = det[0]
     assert osp.isfile(info['img_path'])
-    assert len(info['instances']) > 0
-    assert {i['bbox_label'] for i in info['instances']} <= set(range(8))
+    # one instance per instance id of the frame (min_size=0), labelled in
+    # mmdet's class order by the id's Cityscapes class
+    inst = cv2.imread(
+        info['img_path'].replace('leftImg8bit', 'gtFine',
+                                 1).replace('_leftImg8bit.png',
+                                            '_gtFine_instanceIds.png'),
+        cv2.IMREAD_UNCHANGED)
+    ids = [int(i) for i in np.unique(inst) if i >= 1000]
+    order = [
+        cs_labels.name2label[c].id for c in DetCityscapes.METAINFO['classes']
+    ]
+    assert len(ids) >= 2
+    assert sorted(i['bbox_label'] for i in info['instances']) == sorted(
+        order.index(i // 1000) for i in ids)
 
 
 def test_layout_errors_name_the_file(tmp_path, capsys):

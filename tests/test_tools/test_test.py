@@ -1,26 +1,9 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
-"""tools/test.py: evaluation, --out and --show-dir."""
-import glob
+"""tools/test.py: a missing checkpoint, and one process vs two (--out and
+--show-dir: test_test_out.py)."""
 import os.path as osp
 
 from ..conftest import TINY_SEG_CFG, data_root_options, run_launcher, run_tool
-
-
-def test_test_tool_evaluates_and_paints(tiny_seg_run, tiny_seg_root, tmp_path):
-    work_dir = tmp_path / 'eval'
-    out = tmp_path / 'preds.pkl'
-    proc = run_tool([
-        'tools/test.py', TINY_SEG_CFG,
-        osp.join(tiny_seg_run, 'iter_4.pth'), '--work-dir',
-        str(work_dir), '--out',
-        str(out), '--show-dir',
-        str(tmp_path / 'vis'), '--cfg-options',
-        *data_root_options(tiny_seg_root)
-    ])
-    assert 'mIoU' in proc.stdout + proc.stderr
-    assert out.is_file()
-    painted = glob.glob(str(tmp_path / 'vis' / '**' / '*.png'), recursive=True)
-    assert len(painted) == 2  # one per val image
 
 
 def test_missing_checkpoint_is_named(tmp_path):

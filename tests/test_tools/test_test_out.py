@@ -1,9 +1,12 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 """tools/test.py --out: the dumped predictions reproduce, recomputed here,
-the mIoU and boundary metrics the tool printed (issue 14, item 4)."""
+the mIoU and boundary metrics the tool printed (issue 14, item 4); and
+--show-dir paints one image per val image."""
+import glob
 import os.path as osp
 import re
 
+import cv2
 import numpy as np
 from mmengine.fileio import load
 
@@ -28,7 +31,9 @@ def test_dumped_predictions_reproduce_the_printed_metrics(
         'tools/test.py', CFG,
         osp.join(tiny_seg_run, 'iter_4.pth'), '--work-dir',
         str(tmp_path / 'eval'), '--out',
-        str(out), '--cfg-options', *data_root_options(tiny_seg_root)
+        str(out), '--show-dir',
+        str(tmp_path / 'vis'), '--cfg-options',
+        *data_root_options(tiny_seg_root)
     ])
     log = proc.stdout + proc.stderr
     results = load(str(out))
@@ -57,3 +62,12 @@ def test_dumped_predictions_reproduce_the_printed_metrics(
     assert _printed(log, 'mIoU') == round(miou * 100, 2)
     assert _printed(log, 'mBIoU') == round(mbiou * 100, 2)
     assert _printed(log, 'mBA') == round(float(np.nanmean(mba)) * 100, 2)
+
+    # --show-dir: each val image painted once, GT and prediction side by
+    # side (twice the image's width)
+    painted = sorted(
+        glob.glob(str(tmp_path / 'vis' / '**' / '*.png'), recursive=True))
+    assert len(painted) == len(results)
+    for res, path in zip(results, painted):
+        h, w = np.asarray(res['gt_sem_seg']['data'][0]).shape
+        assert cv2.imread(path).shape == (h, 2 * w, 3), path

@@ -1,24 +1,14 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 """Argument handling of tools/train.py (no training)."""
-import importlib.util
-import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from mmboundary.testing._utils import REPO_ROOT
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO_ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from mmboundary.testing import import_tool
 
 
 def test_amp_switches_optim_wrapper():
-    train = _load_tool('train')
+    train = import_tool('tools/train.py')
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     train.enable_amp(cfg)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
@@ -29,7 +19,7 @@ def test_amp_switches_optim_wrapper():
 
 
 def test_resume_forms():
-    train = _load_tool('train')
+    train = import_tool('tools/train.py')
     assert train.parse_args(['c.py']).resume is None
     assert train.parse_args(['c.py', '--resume']).resume == 'auto'
     assert train.parse_args(['c.py', '--resume', 'x.pth']).resume == 'x.pth'
@@ -39,7 +29,7 @@ def test_resume_forms():
 
 
 def test_show_dir_targets_each_host():
-    test = _load_tool('test')
+    test = import_tool('tools/test.py')
     args = test.parse_args(['c.py', 'k.pth', '--show-dir', 'out'])
     seg = Config(
         dict(

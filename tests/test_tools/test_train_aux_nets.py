@@ -108,7 +108,7 @@ def test_train_edge_net_cli_unchanged(tmp_path, synthetic_cityscapes):
     assert 'edge_net_checkpoint=' in proc.stdout
     report = json.load(open(files[0][:-4] + '.json'))
     assert report['settings']['max_epochs'] == 1
-    assert 0 <= report['val_clean']['f1'] <= 1
+    # its F1 is recomputed independently in test_train_edge_net.py
     assert 'already holds' in run_tool(args).stdout
 
 

@@ -8,6 +8,7 @@ import os.path as osp
 import cv2
 import pytest
 
+from mmboundary.utils.results_doc import load_results
 from ..conftest import data_root_options, run_tool
 from ..test_engine.test_hooks.test_edge_net_report import recomputed_report
 
@@ -41,12 +42,20 @@ def test_tool_output_is_reused_by_the_hook(tiny_seg_root, tmp_path):
         expected['f1'], abs=1e-12)
     assert report['num_val'] == 2
 
-    # again: nothing to do
+    # again: nothing to do; --out-json stores the found net's report
+    stored = tmp_path / 'results' / 'edge_net.json'
     again = run_tool([
         'tools/misc/train_edge_net.py', CFG, '--out-dir',
-        str(out_dir), *options
+        str(out_dir), '--out-json',
+        str(stored), *options
     ])
     assert 'already holds this edge net' in again.stdout
+    table = load_results(str(stored))['tables']['pretrain']
+    assert table['rows'] == [[
+        label, *(report[key][k]
+                 for k in ('precision', 'recall', 'f1', 'tp', 'fp', 'fn'))
+    ] for key, label in (('val_clean', 'clean one-hot GT'),
+                         ('val_noisy', 'noisy softmax input'))]
 
     # training finds and loads it instead of pretraining
     train = run_tool([

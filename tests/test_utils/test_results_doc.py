@@ -87,3 +87,68 @@ def test_bad_results(tmp_path):
     readme.write_text(rd.new_block('res/r.json', 't'))
     problems = rd.update_readme(str(readme), check=True, root=str(tmp_path))
     assert "has no table 't'" in problems[0]
+
+
+def test_unsourced_tables(tmp_path):
+    _write(tmp_path, dict(t=dict(columns=['a'], rows=[[1.5]])))
+    readme = tmp_path / 'README.md'
+    parts = [
+        '# X',  # 1
+        '',
+        '| typed | by hand |',  # 3: no marker
+        '| --- | --- |',
+        '| 1.0 | 2.0 |',
+        '',
+        '<!-- paper numbers: Chen et al. 2020, Table 1 -->',
+        '',
+        '| paper | mIoU |',  # 9: marked (a blank line in between is fine)
+        '|---|---|',
+        '| a | 66.6 |',
+        'Text between.',
+        '| after | text |',  # 13: the marker is not the line above
+        '|:---:|---:|',
+        '<!-- not measured: configs -->',
+        '| config | what |',  # 16: marked
+        '|---|---|',
+        '```',
+        '| in | code |',  # 19: fenced, not a table
+        '|---|---|',
+        '```',
+        '<!-- not measured: -->',
+        '| empty | reason |',  # 23: a marker must give a reason
+        '|---|---|',
+        '<!-- paper numbers: x -->',
+        '| not | a table |',  # 26: no rule below, so not a header
+        '',
+        rd.new_block('res/r.json', 't'),
+        '| last | one |',  # the block's own table is not counted
+        '|---|---|',
+    ]
+    readme.write_text('\n'.join(parts) + '\n')
+    rd.update_readme(str(readme), root=str(tmp_path))
+    text = readme.read_text()
+    assert '| 1.50 |' in text  # the block now holds a table
+    found = rd.unsourced_tables(str(readme))
+    block_lines = rd.render_block(
+        'res/r.json', 't',
+        rd.load_results(str(tmp_path / 'res' / 'r.json'))).count('\n')
+    # the filled block adds its lines before the last table
+    assert found == [
+        f'{readme}:3: | typed | by hand |',
+        f'{readme}:13: | after | text |',
+        f'{readme}:23: | empty | reason |',
+        f'{readme}:{29 + block_lines}: | last | one |',
+    ]
+
+
+def test_a_missing_source_does_not_block_the_others(tmp_path):
+    _write(tmp_path, dict(t=dict(columns=['a'], rows=[[2.25]])))
+    readme = tmp_path / 'README.md'
+    readme.write_text(
+        rd.new_block('later.json', 'x') + '\n' +
+        rd.new_block('res/r.json', 't'))
+    with pytest.raises(ValueError, match='later.json does not exist'):
+        rd.update_readme(str(readme), root=str(tmp_path))
+    text = readme.read_text()
+    assert '| 2.25 |' in text
+    assert text.startswith(rd.new_block('later.json', 'x') + '\n')

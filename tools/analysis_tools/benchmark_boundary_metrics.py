@@ -16,10 +16,15 @@ Example::
 
     OMP_NUM_THREADS=1 python \
         tools/analysis_tools/benchmark_boundary_metrics.py --num-images 6
+
+Both tables are stored with :func:`mmboundary.utils.results_doc.dump_results`
+in ``--out-json`` (default ``docs/results/boundary_metrics_cost.json``, the
+file ``docs/metrics.md`` shows).
 """
 import argparse
 import copy
 import json
+import os
 import os.path as osp
 import statistics
 import tempfile
@@ -39,7 +44,7 @@ CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
 THING_IDS = tuple(range(11, 19))
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--num-images', type=int, default=6)
     parser.add_argument('--height', type=int, default=1024)
@@ -55,7 +60,46 @@ def parse_args():
         default=1,
         help='torch and OpenCV threads (same for both)')
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args()
+    parser.add_argument(
+        '--out-json',
+        default='docs/results/boundary_metrics_cost.json',
+        help='where the measured tables are stored (default: %(default)s)')
+    return parser.parse_args(argv)
+
+
+def results_tables(sem_times, inst_times, setting, n_gt):
+    """The stored tables: per-image ``process()`` medians against
+    ``IoUMetric`` and ``compute_metrics`` times against segm AP."""
+    base = sem_times['IoUMetric']
+    semantic = dict(
+        columns=['metric', 'process() per image, median (ms)', 'x IoUMetric'],
+        rows=[[name, 1e3 * sec, sec / base]
+              for name, sec in sem_times.items()],
+        digits=2,
+        notes=[
+            setting, 'target: BoundaryMetric <= 5 x IoUMetric (' +
+            ('met' if sem_times['BoundaryMetric'] <= 5 * base else 'NOT met') +
+            ')'
+        ])
+    segm = inst_times['segm']
+    instance = dict(
+        columns=['evaluation', 'compute_metrics, best of 2 (s)', 'x segm AP'],
+        rows=[['segm AP', segm, 1.0],
+              [
+                  'boundary AP (fast_boundary=True)', inst_times['boundary'],
+                  inst_times['boundary'] / segm
+              ],
+              [
+                  "boundary AP (faster-coco-eval's own boundaries)",
+                  inst_times['boundary-lib'], inst_times['boundary-lib'] / segm
+              ]],
+        digits=2,
+        notes=[
+            f'{setting}; {n_gt} GT instances',
+            'target: boundary AP <= 3 x segm AP (' +
+            ('met' if inst_times['boundary'] <= 3 * segm else 'NOT met') + ')'
+        ])
+    return dict(semantic=semantic, instance=instance)
 
 
 def synthetic_scene(rng, h, w):
@@ -214,8 +258,9 @@ def bench_instance(scenes, rng, tmp_dir):
     return {k: min(v) for k, v in times.items()}, scores, len(anns)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
+    load_start = os.getloadavg()[0]
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     rng = np.random.default_rng(args.seed)
@@ -227,6 +272,7 @@ def main():
           f'19 classes, {args.threads} thread(s)')
 
     t, res, iou_res = bench_semantic(scenes, args.repeats)
+    sem_times = t
     base = t['IoUMetric']
     print('\n[semantic] median process() time per image')
     for name, sec in t.items():
@@ -251,6 +297,14 @@ def main():
     print(f'  ratio boundary AP / segm AP = {t["boundary"] / t["segm"]:.2f}'
           f'  (target <= 3); with the library\'s boundaries '
           f'{t["boundary-lib"] / t["segm"]:.2f}')
+    from mmboundary.utils.results_doc import dump_results
+    setting = (f'{args.num_images} images of {args.height}x{args.width}, '
+               f'19 classes, {args.threads} thread(s), CPU')
+    dump_results(
+        args.out_json,
+        results_tables(sem_times, t, setting, n_gt),
+        load_start=load_start)
+    print(f'stored in {args.out_json}')
 
 
 if __name__ == '__main__':

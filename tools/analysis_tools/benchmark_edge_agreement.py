@@ -17,11 +17,18 @@ Medians over ``--repeat`` runs are printed with the ratios. Example::
 
     OMP_NUM_THREADS=1 python \\
         tools/analysis_tools/benchmark_edge_agreement.py --size 512 --repeat 6
+
+The measured table is stored with
+:func:`mmboundary.utils.results_doc.dump_results` in ``--out-json``
+(default ``configs/edge_agreement/results/benchmark_edge_agreement.json``,
+the file ``configs/edge_agreement/README.md`` shows).
 """
 import argparse
 import copy
+import os
 import statistics
 import time
+from typing import Dict, List
 
 import torch
 from mmengine.config import Config
@@ -32,9 +39,10 @@ import mmboundary  # noqa: F401  (registers the head and the loss)
 BASE = 'configs/edge_agreement/mask-rcnn_r50-fpn_8xb2-1x_coco-1333x800.py'
 EDGE = ('configs/edge_agreement/'
         'mask-rcnn-ea-sobel-l2_r50-fpn_8xb2-1x_coco-1333x800.py')
+OUT_JSON = 'configs/edge_agreement/results/benchmark_edge_agreement.json'
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Cost of the edge agreement loss in Mask R-CNN')
     parser.add_argument('--base-config', default=BASE)
@@ -44,7 +52,41 @@ def parse_args():
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args()
+    parser.add_argument(
+        '--out-json',
+        default=OUT_JSON,
+        help='where the measured table is stored (default: %(default)s)')
+    return parser.parse_args(argv)
+
+
+def results_table(train: Dict[str, List[float]], infer: Dict[str, List[float]],
+                  loss_times: List[float], setting: str,
+                  identical: bool) -> Dict:
+    """The stored table: medians and minima of both models, their
+    ratios, and the edge loss alone against the fastest baseline
+    iteration."""
+    rows = []
+    for what, times in (('train iteration', train), ('inference', infer)):
+        for stat, fn in (('median', statistics.median), ('fastest', min)):
+            base, edge = fn(times['base']), fn(times['edge'])
+            rows.append([f'{what}, {stat}', base, edge, edge / base])
+    loss = statistics.median(loss_times)
+    rows.insert(2, ['edge loss alone, fwd + bwd, median', None, loss, None])
+    share = 100 * loss / min(train['base'])
+    return dict(
+        columns=['measure', 'baseline (s)', '+ edge loss (s)', 'ratio'],
+        rows=rows,
+        digits=4,
+        notes=[
+            setting, f'edge loss alone: {share:.3f} % of the fastest '
+            'baseline iteration',
+            'identical predictions: ' + ('yes' if identical else 'NO'),
+            'baseline and edge model interleaved (ABBA) in one process; '
+            'under other processes\' load absolute times are inflated and '
+            'whole-iteration ratios noisy (inference runs the same code in '
+            'both models, so its ratio shows that noise); the edge loss '
+            'alone is the steady measure of its share'
+        ])
 
 
 def build(cfg_path, device):
@@ -100,8 +142,9 @@ def infer(model, batch, device):
     return time.perf_counter() - start, results
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
+    load_start = os.getloadavg()[0]
     base = build(args.base_config, args.device)
     edge = build(args.edge_config, args.device)
     base_keys = {k: v.shape for k, v in base.state_dict().items()}
@@ -185,10 +228,11 @@ def main():
 
     n_pos = captured['preds'].shape[0]
     edge_value = float(torch.as_tensor(edge_log['loss_mask_edge']).detach())
-    print(f'device: {args.device}, threads: {torch.get_num_threads()}, '
-          f'input 1x3x{args.size}x{args.size}, {args.num_gts} GT instances, '
-          f'{n_pos} positive RoIs, mask logits '
-          f'{tuple(captured["preds"].shape)}, repeat {args.repeat}')
+    setting = (f'device: {args.device}, threads: {torch.get_num_threads()}, '
+               f'input 1x3x{args.size}x{args.size}, {args.num_gts} GT '
+               f'instances, {n_pos} positive RoIs, mask logits '
+               f'{tuple(captured["preds"].shape)}, repeat {args.repeat}')
+    print(setting)
     print(f'loss_mask_edge in the iteration: {edge_value:.4f}')
 
     def ratio_line(what, base_t, edge_t, digits=4):
@@ -207,6 +251,14 @@ def main():
     raw_base = ' '.join(f'{t:.3f}' for t in times['base'])
     raw_edge = ' '.join(f'{t:.3f}' for t in times['edge'])
     print(f'raw train times (s): base {raw_base} | edge {raw_edge}')
+    from mmboundary.utils.results_doc import dump_results
+    dump_results(
+        args.out_json,
+        dict(cost=results_table(times, inf, loss_times, setting, same)),
+        device=args.device,
+        load_start=load_start,
+        raw_seconds=dict(train=times, inference=inf, edge_loss=loss_times))
+    print(f'stored in {args.out_json}')
 
 
 if __name__ == '__main__':

@@ -52,10 +52,15 @@ def main(argv=None):
         print(f'{len(readmes)} README(s): every results block equals its '
               'source')
         return 0
+    failed = False
     for path in readmes:
-        for block in update_readme(path):
-            print(f'{osp.relpath(path, REPO_ROOT)}: rewrote {block}')
-    return 0
+        try:
+            for block in update_readme(path):
+                print(f'{osp.relpath(path, REPO_ROOT)}: rewrote {block}')
+        except ValueError as e:  # a missing source: the other blocks written
+            print(e)
+            failed = True
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

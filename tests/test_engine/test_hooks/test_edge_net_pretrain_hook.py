@@ -101,7 +101,19 @@ def test_pretrains_once_writes_and_reuses_cache(tmp_path, dataset, calls):
     report = json.load(open(hook.checkpoint[:-4] + '.json'))
     assert report['settings']['num_classes'] == C
     assert report['settings']['max_epochs'] == 2
-    assert 0 <= report['val_clean']['f1'] <= 1
+    # the reported F1 equals one recomputed from the file's net on the
+    # validation maps (brute-force edges, counts made in the test)
+    from .test_edge_net_report import recomputed_report
+    labels = [
+        cv2.imread(p, cv2.IMREAD_UNCHANGED).astype(np.int64)
+        for p in dataset.paths
+    ]
+    expected = recomputed_report(hook.checkpoint, labels)
+    assert expected['fp'] + expected['fn'] > 0  # counts, not all zero
+    for key in ('tp', 'fp', 'fn'):
+        assert report['val_clean'][key] == expected[key], key
+    assert report['val_clean']['f1'] == pytest.approx(
+        expected['f1'], abs=1e-12)
     assert report['cache_key'][:12] in osp.basename(hook.checkpoint)
     # The loss got the file's weights and now runs.
     loaded = runner.model.loss.edge_net.net.state_dict()

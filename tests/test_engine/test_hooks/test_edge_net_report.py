@@ -3,23 +3,15 @@
 independently (issue 14, item 4): brute-force 8-neighbour edges, the net
 run on clean one-hot masks, and counts made here."""
 import json
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MMLogger
-from torch import nn
 
 from mmboundary.engine.hooks import EdgeNetPretrainHook
-from mmboundary.models.losses import SemedaLoss
 from mmboundary.models.utils.semantic_edge_net import SemanticEdgeNet
-from .test_edge_net_pretrain_hook import FakeSegDataset
-
-C = 3
-SETTINGS = dict(
-    max_epochs=2, crops_per_image=1, crop_size=16, batch_size=4, lr=0.05)
+from .test_edge_net_pretrain_hook import SETTINGS, C, FakeSegDataset, _runner
 
 
 def brute_force_edges(label, ignore_index, radius):
@@ -82,17 +74,8 @@ def test_reported_f1_equals_a_recomputed_f1(tmp_path):
         cv2.imwrite(path, lab.astype(np.uint8))
         paths.append(path)
         labels.append(lab)
-    model = nn.Module()
-    model.loss = SemedaLoss(C)
-    runner = SimpleNamespace(
-        model=model,
-        work_dir=str(tmp_path),
-        train_dataloader=SimpleNamespace(dataset=FakeSegDataset(paths)),
-        _val_loop=SimpleNamespace(
-            dataloader=SimpleNamespace(dataset=FakeSegDataset(paths))),
-        logger=MMLogger.get_instance('test_edge_net_report'))
     hook = EdgeNetPretrainHook(settings=SETTINGS)
-    hook.before_train(runner)
+    hook.before_train(_runner(tmp_path, FakeSegDataset(paths)))
     with open(hook.checkpoint[:-4] + '.json') as f:
         report = json.load(f)['val_clean']
     expected = recomputed_report(hook.checkpoint, labels)
