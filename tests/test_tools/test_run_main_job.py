@@ -423,6 +423,19 @@ def test_resolve_config_applies_the_shared_budget():
     assert [
         s for s in cfg.param_scheduler if 'milestones' in s
     ][0]['milestones'] == [int(round(m * 60 / 120)) for m in milestones]
+    # AsyInst's loss-weight warm-up keeps its share of the schedule
+    asy = [r for r in job.ROWS if r.name == 'AsyInst'][0].config
+    written = job.load_config(asy)
+    hook = [
+        h for h in written.custom_hooks if h['type'] == 'LossWeightWarmupHook'
+    ][0]
+    assert written.train_cfg.max_iters == 120 and hook['warmup_iters'] == 50
+    cfg = job.resolve_config(
+        job.load_config(asy), 'instance', 60, '/d', 0, None)
+    assert [
+        h['warmup_iters'] for h in cfg.custom_hooks
+        if h['type'] == 'LossWeightWarmupHook'
+    ] == [25]
 
 
 def test_semantic_row_without_boundary_metric_gets_one(tmp_path):

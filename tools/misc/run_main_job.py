@@ -197,7 +197,7 @@ TASKS = OrderedDict(
                  ('mBF', 'mBF', 1.0), ('mTrimapIoU@1', 'trimap IoU@1px', 1.0),
                  ('mBA', 'mBA', 1.0)],
         boundary=['mBIoU', 'mBF', 'mTrimapIoU@1', 'mBA'],
-        iters=200,
+        iters=100,
         start='segmentor'),
     instance=dict(
         title='Instance segmentation',
@@ -206,7 +206,7 @@ TASKS = OrderedDict(
                  ('coco/boundary_mAP_50', 'Boundary AP50', 100.0),
                  ('coco/bbox_mAP', 'box AP', 100.0)],
         boundary=['coco/boundary_mAP', 'coco/boundary_mAP_50'],
-        iters=200,
+        iters=150,
         start='backbone'),
 )
 
@@ -249,7 +249,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--start-iters',
         type=int,
-        default=400,
+        default=300,
         help='iterations of the shared start (semantic baseline config)')
     parser.add_argument('--start-seed', type=int, default=0)
     parser.add_argument(
@@ -685,7 +685,8 @@ def resolve_config(cfg, task: str, iters: Optional[int], data_root: str,
     """Apply the table's protocol to a row's config (in place).
 
     Sets the data root (loaders and evaluator annotations), the budget
-    (``iters``; the LR schedule scaled to it), the seed, the start and
+    (``iters``; the LR schedule and loss-weight warm-ups scaled to it), the
+    seed, the start and
     turns validation during training off (``tools/test.py`` evaluates the
     final checkpoint). Semantic configs get ``BoundaryMetric`` if they lack
     it.
@@ -733,6 +734,12 @@ def resolve_config(cfg, task: str, iters: Optional[int], data_root: str,
                 sched['milestones'] = [
                     int(round(m * iters / old)) for m in sched['milestones']
                 ]
+    # warm-ups of loss weights (AsyInst's LossWeightWarmupHook) keep their
+    # share of the schedule, like the LR schedulers
+    for hook in _as_list(cfg.get('custom_hooks')):
+        if 'warmup_iters' in hook:
+            hook['warmup_iters'] = max(
+                1, int(round(hook['warmup_iters'] * iters / old)))
     cfg.randomness = dict(seed=seed)
     # the final checkpoint is evaluated by tools/test.py, once
     cfg.val_cfg = None
