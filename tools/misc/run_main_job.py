@@ -206,7 +206,7 @@ TASKS = OrderedDict(
                  ('coco/boundary_mAP_50', 'Boundary AP50', 100.0),
                  ('coco/bbox_mAP', 'box AP', 100.0)],
         boundary=['coco/boundary_mAP', 'coco/boundary_mAP_50'],
-        iters=150,
+        iters=300,
         start='backbone'),
 )
 
