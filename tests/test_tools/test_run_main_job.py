@@ -460,7 +460,9 @@ def test_instance_backbone_takes_the_segmentors_weights(tmp_path):
     import mmdet.models  # noqa: F401
     seg_cfg = job.load_config(
         job.task_rows('semantic')[0].config).model.backbone.to_dict()
-    seg = SEG_MODELS.build(seg_cfg)
+    # explicit scopes: an earlier test may have left another default scope
+    with SEG_MODELS.switch_scope_and_registry('mmseg') as registry:
+        seg = registry.build(seg_cfg)
     torch.manual_seed(0)
     for p in seg.parameters():
         p.data.normal_()
@@ -471,7 +473,8 @@ def test_instance_backbone_takes_the_segmentors_weights(tmp_path):
             for k, v in seg.state_dict().items()
         }), ckpt)
     cfg, channels = job.instance_backbone(seg_cfg, ckpt)
-    det = DET_MODELS.build(cfg)
+    with DET_MODELS.switch_scope_and_registry('mmdet') as registry:
+        det = registry.build(cfg)
     det.init_weights()
     det_state = det.state_dict()
     assert set(det_state) == set(seg.state_dict())
@@ -489,10 +492,11 @@ def test_instance_backbone_takes_the_segmentors_weights(tmp_path):
 def test_arguments():
     args = job.parse_args([])
     assert args.seeds == [0] and args.rows is None
-    assert args.iters == dict(semantic=200, instance=200)
+    assert args.iters == dict(semantic=100, instance=300)
+    assert args.start_iters == 300 and args.jobs is None
     args = job.parse_args(['--seeds', '0', '1', '2', '--iters', 'semantic=9'])
     assert args.seeds == [0, 1, 2]
-    assert args.iters == dict(semantic=9, instance=200)
+    assert args.iters == dict(semantic=9, instance=300)
 
 
 @pytest.mark.parametrize('argv, message', [
@@ -503,6 +507,7 @@ def test_arguments():
     (['--iters', 'panoptic=3'], "expected TASK=N"),
     (['--iters', 'semantic=0'], 'N must be a positive integer'),
     (['--iters', 'semantic=3', 'semantic=4'], "task 'semantic' given twice"),
+    (['--jobs', '0'], '--jobs 0: give at least 1'),
 ])
 def test_bad_arguments_exit_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
@@ -521,7 +526,7 @@ def test_row_selection():
     with pytest.raises(ValueError, match=r"unknown row \['InverseForm'\]"):
         job.select_rows(['FCN (CE)', 'InverseForm'])
     with pytest.raises(SystemExit, match='unknown row'):
-        job.main(['--rows', 'BoxInst'])
+        job.main(['--rows', 'PointRend'])
 
 
 # --------------------------------------------------------------- statistics
