@@ -58,7 +58,10 @@ def test_benchmark_stores_its_tables(tmp_path):
     assert data['tables']['mean_shift']['rows'] == [[
         '1x16x20', shift['seconds'], shift['memory_mib']
     ]]
-    assert 'benchmark_dvis.py' in data['command']
+    # the tool's own command line, not the calling process's
+    assert data['command'] == (
+        'python tools/analysis_tools/benchmark_dvis.py --sizes 1x24x40 '
+        f'--ms-sizes 1x16x20 --repeat 3 --out {out}')
 
 
 def test_interleaved_medians_alternate_order():

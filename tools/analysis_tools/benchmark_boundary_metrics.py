@@ -297,12 +297,14 @@ def main(argv=None):
     print(f'  ratio boundary AP / segm AP = {t["boundary"] / t["segm"]:.2f}'
           f'  (target <= 3); with the library\'s boundaries '
           f'{t["boundary-lib"] / t["segm"]:.2f}')
-    from mmboundary.utils.results_doc import dump_results
+    from mmboundary.utils.results_doc import dump_results, tool_command
     setting = (f'{args.num_images} images of {args.height}x{args.width}, '
                f'19 classes, {args.threads} thread(s), CPU')
     dump_results(
         args.out_json,
         results_tables(sem_times, t, setting, n_gt),
+        command=tool_command(None if argv is None else [__file__] +
+                             list(argv)),
         load_start=load_start)
     print(f'stored in {args.out_json}')
 

@@ -40,7 +40,7 @@ from mmboundary.models.losses.dvis_losses import (PermutationInvariantLoss,
                                                   dvis_huber,
                                                   stratified_offsets)
 from mmboundary.models.utils.mean_shift import MeanShiftDiscretizer
-from mmboundary.utils.results_doc import dump_results
+from mmboundary.utils.results_doc import dump_results, tool_command
 
 REFCODE = dict(
     window=(33, 65),
@@ -341,6 +341,8 @@ def main(argv=None):
             args.out,
             tables_of(pair, shift, args.repeat),
             device=args.device,
+            command=tool_command(None if argv is None else [__file__] +
+                                 list(argv)),
             load_start=load,
             torch=torch.__version__,
             threads=torch.get_num_threads(),

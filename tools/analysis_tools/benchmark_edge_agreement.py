@@ -251,11 +251,13 @@ def main(argv=None):
     raw_base = ' '.join(f'{t:.3f}' for t in times['base'])
     raw_edge = ' '.join(f'{t:.3f}' for t in times['edge'])
     print(f'raw train times (s): base {raw_base} | edge {raw_edge}')
-    from mmboundary.utils.results_doc import dump_results
+    from mmboundary.utils.results_doc import dump_results, tool_command
     dump_results(
         args.out_json,
         dict(cost=results_table(times, inf, loss_times, setting, same)),
         device=args.device,
+        command=tool_command(None if argv is None else [__file__] +
+                             list(argv)),
         load_start=load_start,
         raw_seconds=dict(train=times, inference=inf, edge_loss=loss_times))
     print(f'stored in {args.out_json}')

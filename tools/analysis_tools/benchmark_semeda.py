@@ -195,13 +195,15 @@ def main(argv=None):
           f'(+{100 * (ratio - 1):.2f} %); loss-only / ce iteration = '
           f'{100 * med["semeda loss only"] / med["ce"]:.2f} %; '
           f'target <= 10 %: {"PASS" if ratio <= 1.10 else "FAIL"}')
-    from mmboundary.utils.results_doc import dump_results
+    from mmboundary.utils.results_doc import dump_results, tool_command
     table = results_table(times, device.type, args.batch_size, (h, w),
                           torch.get_num_threads())
     dump_results(
         args.out_json,
         dict(iteration=table),
         device=str(device),
+        command=tool_command(None if argv is None else [__file__] +
+                             list(argv)),
         load_start=load_start,
         raw_seconds=times)
     print(f'stored in {args.out_json}')
