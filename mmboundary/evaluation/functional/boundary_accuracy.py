@@ -13,9 +13,9 @@ label map and removes ignored pixels from the band.
 """
 from typing import List
 
-import cv2
 import numpy as np
 
+from mmboundary.utils.label_boundary import label_band
 from .boundary_iou import check_same_shape, check_width, to_2d
 
 
@@ -39,26 +39,6 @@ def mba_radii(shape, num_steps: int = 5) -> List[int]:
         max(1, 1 + int((max_radius - 1) / num_steps * i))
         for i in range(num_steps)
     ]
-
-
-def disk_band(label: np.ndarray, radius: int) -> np.ndarray:
-    """Morphological gradient band of a uint8 label map with a disk.
-
-    Args:
-        label (np.ndarray): uint8 label map of shape (H, W).
-        radius (int): Disk radius; the kernel is OpenCV's
-            ``MORPH_ELLIPSE`` of size ``2r+1``, as in CascadePSP.
-
-    Returns:
-        np.ndarray: Bool (H, W), True where the disk holds >1 label. Pixels
-        outside the image are not a label (the image border is no
-        boundary).
-    """
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                       (2 * radius + 1, 2 * radius + 1))
-    mx = cv2.dilate(label, kernel, borderType=cv2.BORDER_REPLICATE)
-    mn = cv2.erode(label, kernel, borderType=cv2.BORDER_REPLICATE)
-    return mx != mn
 
 
 def mean_boundary_accuracy(gt,
@@ -92,7 +72,7 @@ def mean_boundary_accuracy(gt,
     correct = (gt == pred) & valid
     accs = []
     for r in mba_radii(gt.shape, num_steps):
-        band = disk_band(g8, r) & valid
+        band = label_band(g8, r, 'disk') & valid
         n = np.count_nonzero(band)
         if n:
             accs.append(np.count_nonzero(band & correct) / n)

@@ -20,12 +20,12 @@ import math
 import numbers
 from typing import Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 
+from mmboundary.utils.label_boundary import (WindowExtrema, near_border,
+                                             near_mask, window_contains)
 from .boundary_iou import (check_ratio, check_same_shape, mask_to_boundary,
                            to_2d)
-from .label_bands import WindowExtrema, near_border, window_contains
 
 #: Tolerance used when neither ``tolerance`` nor ``tolerance_ratio`` is set.
 DEFAULT_TOLERANCE = 3
@@ -120,9 +120,7 @@ def boundary_f_score(
     t = tolerance_pixels(gt.shape, tolerance, tolerance_ratio)
     gb = mask_to_boundary(gt, width=1)
     pb = mask_to_boundary(pred, width=1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * t + 1, 2 * t + 1))
-    g_near = cv2.dilate(gb.view(np.uint8), kernel) > 0
-    p_near = cv2.dilate(pb.view(np.uint8), kernel) > 0
+    g_near, p_near = near_mask(gb, t), near_mask(pb, t)
     f, p, r = f_score_from_counts(
         np.count_nonzero(pb & g_near), np.count_nonzero(pb),
         np.count_nonzero(gb & p_near), np.count_nonzero(gb))

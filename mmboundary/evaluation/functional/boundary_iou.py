@@ -13,8 +13,9 @@ import math
 import numbers
 from typing import Optional, Sequence
 
-import cv2
 import numpy as np
+
+from mmboundary.utils.label_boundary import mask_inner_boundary
 
 
 def to_numpy(array, name: str = 'array') -> np.ndarray:
@@ -131,12 +132,7 @@ def mask_to_boundary(mask,
     """
     mask = to_2d(mask, 'mask') != 0
     d = boundary_width(mask.shape, dilation_ratio, width)
-    mask_u8 = mask.view(np.uint8) if mask.flags.c_contiguous else \
-        np.ascontiguousarray(mask).view(np.uint8)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * d + 1, 2 * d + 1))
-    eroded = cv2.erode(
-        mask_u8, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return mask & (eroded == 0)
+    return mask_inner_boundary(mask, d)
 
 
 def boundary_iou(gt,

@@ -17,11 +17,11 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from .boundary_accuracy import disk_band, mba_radii
+from mmboundary.utils.label_boundary import WindowExtrema, label_band
+from .boundary_accuracy import mba_radii
 from .boundary_fscore import match_boundary_pixels, tolerance_pixels
 from .boundary_iou import boundary_width, check_same_shape, check_width, to_2d
-from .label_bands import (IGNORE_LABEL, WindowExtrema, class_hist,
-                          encode_label_maps)
+from .label_encoding import IGNORE_LABEL, class_hist, encode_label_maps
 
 #: Parts :func:`semantic_boundary_stats` can compute.
 STAT_PARTS = ('biou', 'bf', 'trimap', 'mba')
@@ -140,7 +140,7 @@ def semantic_boundary_stats(gt,
         correct = eq & valid
         corr, total = [], []
         for r in mba_radii(shape, mba_steps):
-            band = disk_band(g8, r)
+            band = label_band(g8, r, 'disk')
             total.append(np.count_nonzero(band & valid))
             corr.append(np.count_nonzero(band & correct))
         out['mba_correct'] = np.asarray(corr, dtype=np.int64)

@@ -16,7 +16,6 @@ import warnings
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Union
 
-import cv2
 import numpy as np
 from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation.metrics import CocoMetric
@@ -24,6 +23,7 @@ from mmengine.fileio import load
 from mmengine.logging import MMLogger
 
 from mmboundary.registry import METRICS
+from mmboundary.utils.label_boundary import mask_inner_boundary
 from mmboundary.utils.validation import check_bool, check_int, check_str
 from ..functional.boundary_iou import boundary_width, check_ratio
 
@@ -72,11 +72,8 @@ def boundary_rle(rle: dict, dilation_ratio: float = 0.02) -> dict:
     rows = np.flatnonzero(cols.any(0))
     y0, y1 = rows[0], rows[-1] + 1
     crop = np.ascontiguousarray(cols[:, y0:y1].T)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * d + 1, 2 * d + 1))
-    eroded = cv2.erode(
-        crop, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     cols = np.zeros((x1 - x0, h), dtype=np.uint8)
-    cols[:, y0:y1] = (crop & (1 - eroded)).T
+    cols[:, y0:y1] = mask_inner_boundary(crop, d).T
     flat = cols.ravel()
     change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
     runs = np.diff(np.concatenate([[0], change, [flat.size]])).tolist()

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmboundary.registry import MODELS
+from mmboundary.utils.label_boundary import near_mask_torch
 from mmboundary.utils.validation import check_bool, check_number, check_str
 
 # Raw kernels exactly as defined in the paper (Sec. 3.1, eq. 3) and the
@@ -337,9 +338,7 @@ def edge_agreement_loss(pred: Tensor,
         ignored = target == ignore_index
         if ignored.any():
             size = 3 + 2 * int(smooth_pred or smooth_gt)
-            near = F.max_pool2d(
-                ignored[:, None].float(), size, stride=1, padding=size // 2)
-            valid = near[:, 0] == 0
+            valid = ~near_mask_torch(ignored, size // 2)
             target = torch.where(ignored, torch.zeros_like(target), target)
     t_min, t_max = target.min(), target.max()
     if t_min < 0 or t_max > 1:

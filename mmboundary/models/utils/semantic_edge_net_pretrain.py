@@ -27,7 +27,7 @@ from mmboundary.models.utils.pretrained_aux_net import (complete_settings,
                                                         settings_cache_key)
 from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
                                                        one_hot_masks)
-from mmboundary.utils.label_boundary import semantic_edge_map
+from mmboundary.utils.label_boundary import near_mask_torch, semantic_edge_map
 
 # yapf: enable
 
@@ -142,9 +142,7 @@ def _target_from_numpy(labels: np.ndarray, ignore_index: int,
     ]).astype(np.int64)
     # ignore pixels (ignore_index in ``edges``) are inside ``near`` below
     target = torch.from_numpy(edges).clamp_(0, 1)
-    ignore = torch.from_numpy(labels == ignore_index).float().unsqueeze(1)
-    near = F.max_pool2d(
-        ignore, 2 * radius + 1, stride=1, padding=radius).squeeze(1) > 0
+    near = near_mask_torch(torch.from_numpy(labels == ignore_index), radius)
     return target.masked_fill(near, ignore_index)
 
 
