@@ -21,6 +21,8 @@ import logging
 from mmengine.logging import print_log
 
 from mmboundary.engine.hooks.asyinst_check_hook import add_asyinst_check_hook
+from mmboundary.engine.hooks.boundary_target_check_hook import \
+    add_boundary_target_check_hook
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
     check_frozen_nets_provided
 from mmboundary.utils import finalize_distributed, prepare_distributed
@@ -76,6 +78,7 @@ def main(argv=None):
         enable_amp(cfg)
     add_random_state_hook(cfg)
     add_asyinst_check_hook(cfg)  # BoxInst/AsyInst: depth, boxes, strides
+    add_boundary_target_check_hook(cfg)  # BoundaryHead: its GT transform
     if args.resume == 'auto':
         # the newest intact checkpoint: a truncated one (killed while
         # writing) is named in a warning and the previous one is used

@@ -1,5 +1,7 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 from .asyinst_check_hook import AsyInstCheckHook, iter_pipeline_transforms
+from .boundary_target_check_hook import (BoundaryTargetCheckHook,
+                                         add_boundary_target_check_hook)
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
 from .frozen_net_pretrain_hook import (FrozenNetPretrainHook, load_label,
@@ -16,5 +18,6 @@ __all__ = [
     'RandomStateHook', 'AsyInstCheckHook', 'iter_pipeline_transforms',
     'FrozenNetPretrainHook', 'load_label', 'pretrain_tool_main',
     'seg_map_infos', 'InverseNetPretrainHook',
-    'pretrain_inverse_net_from_datasets'
+    'pretrain_inverse_net_from_datasets', 'BoundaryTargetCheckHook',
+    'add_boundary_target_check_hook'
 ]
