@@ -464,6 +464,8 @@ BAD_INPUTS = {
     dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
     'AsyInstCheckHook':
     dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
+    'BoundaryTargetCheckHook':
+    dict(build=dict(), bad=[]),  # no arguments (unknown ones: see below)
     # ----------------------------------------------------------- metrics
     'BoundaryMetric':
     dict(

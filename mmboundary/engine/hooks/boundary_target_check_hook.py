@@ -29,6 +29,9 @@ class BoundaryTargetCheckHook(Hook):
 
     priority = 'VERY_HIGH'
 
+    def __init__(self) -> None:
+        super().__init__()
+
     def before_train(self, runner) -> None:
         """Check the boundary heads against the training pipeline."""
         check_boundary_pipeline(runner.model, runner.train_dataloader.dataset)
