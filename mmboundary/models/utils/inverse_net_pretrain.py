@@ -52,7 +52,8 @@ from mmboundary.models.utils.pretrained_aux_net import (complete_settings,
                                                         isolated_rng,
                                                         load_aux_net_state,
                                                         save_aux_net,
-                                                        settings_cache_key)
+                                                        settings_cache_key,
+                                                        train_aux_net)
 from mmboundary.utils.label_boundary import sobel_boundary_map
 
 # yapf: enable
@@ -329,35 +330,27 @@ def pretrain_inverse_net(
         rng = np.random.default_rng(cfg['seed'])
         pool = _pool(train_labels, num_train, cfg, rng).to(device)
         net = build_inverse_net(cfg).to(device)
-        net.train()
-        optim = torch.optim.Adam(
-            net.parameters(), lr=cfg['lr'], weight_decay=cfg['weight_decay'])
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-            optim, max(cfg['steps'], 1))
-        running, count, first = 0.0, 0, float('nan')
-        last = float('nan')
-        for step in range(cfg['steps']):
+
+        def batch_loss(step: int) -> torch.Tensor:
             idx = torch.from_numpy(
                 rng.integers(0, pool.shape[0], cfg['batch_size']))
             x = _dihedral(pool[idx.to(pool.device)].float(), rng)
             theta = sample_transforms(x.shape[0], cfg, rng).to(device)
             y = _augment(warp_boundary(x, theta), cfg, rng)
-            loss = _training_loss(net(x, y), theta, cfg)
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            sched.step()
-            running += float(loss.detach())
-            count += 1
-            if step == 0:
-                first = running
-            if (step + 1) % max(cfg['steps'] // 10, 1) == 0:
-                last = running / count
-                log(f'inverse-net step {step + 1}/{cfg["steps"]}: loss '
-                    f'{last:.5f} ({time.time() - t0:.0f}s)')
-                running, count = 0.0, 0
-        net.eval()
-        net.pretrained.fill_(1)
+            return _training_loss(net(x, y), theta, cfg)
+
+        windows = []
+
+        def on_window(done: int, mean: float) -> None:
+            windows.append(mean)
+            log(f'inverse-net step {done}/{cfg["steps"]}: loss '
+                f'{mean:.5f} ({time.time() - t0:.0f}s)')
+
+        losses = train_aux_net(net, batch_loss, cfg['steps'],
+                               cfg['lr'], cfg['weight_decay'],
+                               max(cfg['steps'] // 10, 1), on_window)
+        first = losses[0] if losses else float('nan')
+        last = windows[-1] if windows else float('nan')
         report = dict(
             settings=cfg,
             recipe=INVERSE_NET_RECIPE_VERSION,

@@ -13,7 +13,10 @@ the net-agnostic half of that mechanism, used by both:
   shapes, ``module.`` / ``net.`` prefixes stripped, a caller check of the
   meta data), returning a state dict with ``pretrained = 1``;
 * :func:`isolated_rng`: seeded pretraining that leaves the caller's global
-  RNG streams untouched.
+  RNG streams untouched;
+* :func:`train_aux_net`: the optimisation loop (Adam, cosine-decayed
+  learning rate, windowed progress lines); each net supplies only its
+  batch loss.
 
 The rank-0 / barrier / cache-lookup half lives in
 :class:`mmboundary.engine.hooks.FrozenNetPretrainHook`.
@@ -24,13 +27,14 @@ import io
 import json
 import os
 import os.path as osp
-from typing import Callable, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
 __all__ = [
     'complete_settings', 'check_setting_types', 'files_fingerprint',
-    'settings_cache_key', 'save_aux_net', 'load_aux_net_state', 'isolated_rng'
+    'settings_cache_key', 'save_aux_net', 'load_aux_net_state', 'isolated_rng',
+    'train_aux_net'
 ]
 
 
@@ -233,3 +237,56 @@ def isolated_rng(device: str = 'cpu', seed: int = 0) -> Iterator[None]:
             devices=[dev.index or 0] if dev.type == 'cuda' else []):
         torch.manual_seed(seed)
         yield
+
+
+def train_aux_net(
+        net: torch.nn.Module,
+        batch_loss: Callable[[int], torch.Tensor],
+        steps: int,
+        lr: float,
+        weight_decay: float,
+        log_every: int,
+        on_window: Optional[Callable[[int, float],
+                                     None]] = None) -> List[float]:
+    """Pretrain a frozen auxiliary net: the loop both nets share.
+
+    ``steps`` Adam steps (``lr``, ``weight_decay``) under a cosine-decayed
+    learning rate (``CosineAnnealingLR`` over ``steps``), each on the loss
+    ``batch_loss(step)`` returns; then the net is put in eval mode and its
+    ``pretrained`` flag (if it has one) is set.
+
+    Args:
+        net (nn.Module): The net, on its device.
+        batch_loss (callable): ``step -> scalar loss`` of one batch (draws
+            its own batch, so its random streams stay the caller's).
+        steps (int): Number of optimiser steps.
+        lr (float): Adam learning rate.
+        weight_decay (float): Adam weight decay.
+        log_every (int): Window length, >= 1: after every ``log_every``
+            steps, ``on_window(steps_done, mean loss of the window)``.
+        on_window (callable, optional): Progress callback.
+
+    Returns:
+        list[float]: The loss of every step.
+    """
+    net.train()
+    optim = torch.optim.Adam(
+        net.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, max(steps, 1))
+    losses: List[float] = []
+    for step in range(steps):
+        loss = batch_loss(step)
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if (step + 1) % log_every == 0 and on_window is not None:
+            window = 0.0
+            for value in losses[-log_every:]:  # plain running sum
+                window += value
+            on_window(step + 1, window / log_every)
+    net.eval()
+    if hasattr(net, 'pretrained'):
+        net.pretrained.fill_(1)
+    return losses

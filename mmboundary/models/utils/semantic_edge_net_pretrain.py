@@ -24,7 +24,8 @@ from mmboundary.models.utils.pretrained_aux_net import (complete_settings,
                                                         isolated_rng,
                                                         load_aux_net_state,
                                                         save_aux_net,
-                                                        settings_cache_key)
+                                                        settings_cache_key,
+                                                        train_aux_net)
 from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
                                                        one_hot_masks)
 from mmboundary.utils.label_boundary import near_mask_torch, semantic_edge_map
@@ -242,49 +243,44 @@ def _pretrain(cfg: Dict, train_labels: Callable[[int],
     gen = torch.Generator(device=device).manual_seed(cfg['seed'])
     net = SemanticEdgeNet(
         cfg['num_classes'], kernel_size=cfg['kernel_size']).to(device)
-    net.train()
     radius = net.receptive_radius
-    optim = torch.optim.Adam(
-        net.parameters(), lr=cfg['lr'], weight_decay=cfg['weight_decay'])
     order = np.repeat(np.arange(num_train), cfg['crops_per_image'])
     steps_per_epoch = math.ceil(len(order) / cfg['batch_size'])
     total = steps_per_epoch * cfg['max_epochs']
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, total)
     ignore_index = cfg['ignore_index']
-    step, t0, last = 0, time.time(), float('nan')
-    for epoch in range(cfg['max_epochs']):
-        rng.shuffle(order)
-        running, count = 0.0, 0
-        for b in range(steps_per_epoch):
-            idx = order[b * cfg['batch_size']:(b + 1) * cfg['batch_size']]
-            crops = np.stack([
-                _random_crop(
-                    np.asarray(train_labels(int(i))), cfg['crop_size'], rng,
-                    ignore_index) for i in idx
-            ]).astype(np.int64)
-            target = _target_from_numpy(crops, ignore_index, radius).to(device)
-            lab = torch.from_numpy(crops).to(device)
-            masks = noisy_soft_masks(lab, cfg['num_classes'], cfg['noise_std'],
-                                     cfg['logit_scale'], ignore_index, gen)
-            logits = net(masks).pre_act[-1]
-            if bool((target != ignore_index).any()):
-                loss = F.cross_entropy(
-                    logits, target, ignore_index=ignore_index)
-            else:  # all ignored: keep the graph, contribute nothing
-                loss = logits.sum() * 0
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            sched.step()
-            step += 1
-            running += float(loss.detach())
-            count += 1
-        last = running / max(count, 1)
-        log(f'edge-net epoch {epoch + 1}/{cfg["max_epochs"]}: '
-            f'loss {last:.4f} ({step}/{total} steps, '
+    t0 = time.time()
+
+    def batch_loss(step: int) -> torch.Tensor:
+        b = step % steps_per_epoch
+        if b == 0:  # a new epoch: a new visiting order
+            rng.shuffle(order)
+        idx = order[b * cfg['batch_size']:(b + 1) * cfg['batch_size']]
+        crops = np.stack([
+            _random_crop(
+                np.asarray(train_labels(int(i))), cfg['crop_size'], rng,
+                ignore_index) for i in idx
+        ]).astype(np.int64)
+        target = _target_from_numpy(crops, ignore_index, radius).to(device)
+        lab = torch.from_numpy(crops).to(device)
+        masks = noisy_soft_masks(lab, cfg['num_classes'], cfg['noise_std'],
+                                 cfg['logit_scale'], ignore_index, gen)
+        logits = net(masks).pre_act[-1]
+        if bool((target != ignore_index).any()):
+            return F.cross_entropy(logits, target, ignore_index=ignore_index)
+        return logits.sum() * 0  # all ignored: keep the graph, add nothing
+
+    epochs = []
+
+    def on_epoch(done: int, mean: float) -> None:
+        epochs.append(mean)
+        log(f'edge-net epoch {len(epochs)}/{cfg["max_epochs"]}: '
+            f'loss {mean:.4f} ({done}/{total} steps, '
             f'{time.time() - t0:.0f}s)')
-    net.eval()
-    net.pretrained.fill_(1)
+
+    losses = train_aux_net(net, batch_loss, total, cfg['lr'],
+                           cfg['weight_decay'], steps_per_epoch, on_epoch)
+    step = len(losses)
+    last = epochs[-1] if epochs else float('nan')
     report = dict(
         settings=cfg,
         recipe=PRETRAIN_RECIPE_VERSION,
