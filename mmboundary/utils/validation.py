@@ -88,6 +88,17 @@ def check_str(value: Any,
     return value
 
 
+def check_loss_name(value: Any, owner: str) -> str:
+    """``value`` if it is a string starting with ``loss_`` (mmengine sums
+    only the loss-dict entries whose key starts with ``loss``)."""
+    check_str(value, 'loss_name', owner)
+    if not value.startswith('loss_'):
+        raise ValueError(f"{owner}: `loss_name` must start with 'loss_' so "
+                         f'that mmengine adds it to the total loss, got '
+                         f'{value!r}.')
+    return value
+
+
 def check_choice(value: Any, choices: Collection, name: str,
                  owner: str) -> Any:
     """``value`` if it is one of ``choices``, else ValueError listing

@@ -41,3 +41,17 @@ def test_check_sequence():
         check_sequence((), 'clip', 'Owner', min_length=1)
     with pytest.raises(ValueError, match='needs 2 entries'):
         check_sequence((1, ), 'clip', 'Owner', 2, min_length=1)
+
+
+def test_check_loss_name():
+    from mmboundary.utils.validation import check_loss_name
+    assert check_loss_name('loss_x', 'Owner') == 'loss_x'
+    with pytest.raises(
+            ValueError,
+            match=r"Owner: `loss_name` must start "
+            r"with 'loss_'.*got 'x_loss'"):
+        check_loss_name('x_loss', 'Owner')
+    with pytest.raises(ValueError, match='must start with'):
+        check_loss_name('loss', 'Owner')  # the underscore is required
+    with pytest.raises(TypeError, match='loss_name'):
+        check_loss_name(5, 'Owner')

@@ -30,8 +30,8 @@ from torch import Tensor, nn
 
 from mmboundary.models.utils.affinity import dilated_neighbours
 from mmboundary.registry import MODELS
-from mmboundary.utils.validation import (check_choice, check_int, check_number,
-                                         check_str)
+from mmboundary.utils.validation import (check_choice, check_int,
+                                         check_loss_name, check_number)
 
 __all__ = [
     'pairwise_log_same_prob', 'asymmetric_pair_loss',
@@ -251,11 +251,7 @@ class AsymmetricAffinityLoss(nn.Module):
                              f'got {kernel_size!r}')
         check_choice(reduction, ('none', 'mean', 'sum'), 'reduction', owner)
         loss_weight = check_number(loss_weight, 'loss_weight', owner, low=0)
-        check_str(loss_name, 'loss_name', owner)
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"{owner}: `loss_name` must start with 'loss_' "
-                             f'(mmengine sums only such keys), got '
-                             f'{loss_name!r}')
+        check_loss_name(loss_name, owner)
         self.delta = float(delta)
         self.gamma = float(gamma)
         self.kernel_size = None if kernel_size is None else int(kernel_size)

@@ -9,7 +9,7 @@ from torch import nn
 
 from mmboundary.registry import MODELS
 from mmboundary.utils.validation import (check_bool, check_choice, check_int,
-                                         check_number, check_str)
+                                         check_loss_name, check_number)
 
 
 def balanced_bce_with_logits(logits: torch.Tensor,
@@ -97,10 +97,7 @@ class BoundaryBCELoss(nn.Module):
         self.loss_weight = check_number(
             loss_weight, 'loss_weight', owner, low=0)
         self.ignore_index = check_int(ignore_index, 'ignore_index', owner)
-        check_str(loss_name, 'loss_name', owner)
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"{owner}: `loss_name` must start with 'loss_', "
-                             f'got {loss_name!r}.')
+        check_loss_name(loss_name, owner)
         self._loss_name = loss_name
 
     @property

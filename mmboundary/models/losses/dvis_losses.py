@@ -23,8 +23,8 @@ from torch import Tensor, nn
 
 from mmboundary.registry import MODELS
 from mmboundary.utils.validation import (check_bool, check_choice, check_int,
-                                         check_number, check_sequence,
-                                         check_str)
+                                         check_loss_name, check_number,
+                                         check_sequence)
 
 _PAIR_MODES = ('fg_fg', 'any_fg', 'all')
 _BORDERS = ('valid', 'replicate')
@@ -353,12 +353,9 @@ def permutation_invariant_loss(
 
 
 def _check_common(name, loss_weight, loss_name, reduction, reductions):
-    check_str(loss_name, 'loss_name', name)
+    check_loss_name(loss_name, name)
     check_choice(reduction, reductions, 'reduction', name)
     check_number(loss_weight, 'loss_weight', name, low=0)
-    if not loss_name.startswith('loss_'):
-        raise ValueError(f'{name}: loss_name={loss_name!r} must start with '
-                         '"loss_" so that mmengine sums it into the loss.')
     if reduction not in reductions:
         raise ValueError(f'{name}: reduction={reduction!r} is not one of '
                          f'{reductions}.')

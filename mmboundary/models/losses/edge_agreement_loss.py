@@ -28,7 +28,8 @@ from torch import Tensor, nn
 
 from mmboundary.registry import MODELS
 from mmboundary.utils.label_boundary import near_mask_torch
-from mmboundary.utils.validation import check_bool, check_number, check_str
+from mmboundary.utils.validation import (check_bool, check_loss_name,
+                                         check_number)
 
 # Raw kernels exactly as defined in the paper (Sec. 3.1, eq. 3) and the
 # reference code (cross-correlation, as in ``F.conv2d``). Each entry is a
@@ -465,7 +466,7 @@ class EdgeAgreementLoss(nn.Module):
         normalize = check_bool(normalize, 'normalize', owner)
         exp_divisor = check_number(
             exp_divisor, 'exp_divisor', owner, low=0, low_open=True)
-        check_str(loss_name, 'loss_name', owner)
+        check_loss_name(loss_name, owner)
         if not isinstance(filters, str) and not isinstance(
                 filters, (list, tuple)):
             raise TypeError(f'{owner}: `filters` must be a filter name or a '
@@ -480,10 +481,6 @@ class EdgeAgreementLoss(nn.Module):
         if reduction not in ('none', 'mean', 'sum'):
             raise ValueError(f'EdgeAgreementLoss: unknown `reduction` '
                              f'{reduction!r}; valid: none, mean, sum')
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f'EdgeAgreementLoss: `loss_name` must start with '
-                             f"'loss_' to be summed into the total loss, got "
-                             f'{loss_name!r}')
         self.filters = _check_filters(filters)
         if not self.filters and not magnitude:
             raise ValueError('EdgeAgreementLoss: no filter selected; give at '

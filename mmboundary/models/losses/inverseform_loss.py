@@ -25,8 +25,9 @@ from mmboundary.models.utils.inverse_net import (TRANSFORM_OF_DISTANCE,
                                                  inverse_distance)
 from mmboundary.registry import MODELS
 from mmboundary.utils.validation import (check_bool, check_choice, check_dict,
-                                         check_int, check_number,
-                                         check_sequence, check_str)
+                                         check_int, check_loss_name,
+                                         check_number, check_sequence,
+                                         check_str)
 
 _NO_WEIGHTS_MSG = (
     'InverseFormLoss: the InverseNet has no pretrained weights. Give '
@@ -200,10 +201,7 @@ class InverseFormLoss(nn.Module):
         self.loss_weight = check_number(
             loss_weight, 'loss_weight', owner, low=0)
         self.ignore_index = check_int(ignore_index, 'ignore_index', owner)
-        check_str(loss_name, 'loss_name', owner)
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"{owner}: `loss_name` must start with 'loss_', "
-                             f'got {loss_name!r}.')
+        check_loss_name(loss_name, owner)
         net_cfg = dict(tile_size=112, hidden=(384, 64), in_pool=1)
         unknown = sorted(set(inverse_net or {}) - set(net_cfg))
         if unknown:

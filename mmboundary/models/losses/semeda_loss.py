@@ -25,7 +25,8 @@ from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
                                                        one_hot_masks)
 from mmboundary.registry import MODELS
 from mmboundary.utils.label_boundary import edge_target
-from mmboundary.utils.validation import (check_bool, check_int, check_number,
+from mmboundary.utils.validation import (check_bool, check_int,
+                                         check_loss_name, check_number,
                                          check_str)
 
 _NO_WEIGHTS_MSG = (
@@ -159,7 +160,6 @@ class SemedaLoss(nn.Module):
         kernel_size = check_int(kernel_size, 'kernel_size', owner, low=1)
         loss_weight = check_number(loss_weight, 'loss_weight', owner, low=0)
         ignore_index = check_int(ignore_index, 'ignore_index', owner)
-        check_str(loss_name, 'loss_name', owner, optional=True)
         if mode not in ('embedding', 'edge_ce'):
             raise ValueError(f"SemedaLoss: mode must be 'embedding' or "
                              f"'edge_ce', got {mode!r}.")
@@ -184,9 +184,7 @@ class SemedaLoss(nn.Module):
         if loss_name is None:
             loss_name = 'loss_semeda' if mode == 'embedding' else \
                 'loss_edge_ce'
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"SemedaLoss: loss_name must start with 'loss_'"
-                             f', got {loss_name!r}.')
+        check_loss_name(loss_name, owner)
         self.num_classes = int(num_classes)
         self.edge_net_checkpoint = edge_net_checkpoint
         self.layer_weights = weights
