@@ -33,6 +33,28 @@ def get_config_path(rel_path: str) -> str:
     return path
 
 
+def train_only_config(cfg, data_root: str, path: str) -> str:
+    """Point a config's training set at ``data_root``, drop validation and
+    testing, and dump it to ``path`` (for a ``tools/train.py`` run that
+    must stop before its first iteration).
+
+    Args:
+        cfg (Config): The config (changed in place).
+        data_root (str): The training data root.
+        path (str): Where to write the config.
+
+    Returns:
+        str: ``path``.
+    """
+    cfg.train_dataloader.dataset.data_root = data_root
+    for key in ('val', 'test'):
+        cfg[f'{key}_dataloader'] = None
+        cfg[f'{key}_cfg'] = None
+        cfg[f'{key}_evaluator'] = None
+    cfg.dump(path)
+    return path
+
+
 def make_tiny_seg_dataset(root: str,
                           num_train: int = 4,
                           num_val: int = 2,

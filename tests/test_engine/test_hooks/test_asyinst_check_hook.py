@@ -17,7 +17,7 @@ from torch import nn
 from mmboundary.engine.hooks import AsyInstCheckHook, iter_pipeline_transforms
 from mmboundary.engine.hooks.asyinst_check_hook import add_asyinst_check_hook
 from mmboundary.models.data_preprocessors import AsyInstDataPreprocessor
-from mmboundary.testing import import_tool
+from mmboundary.testing import import_tool, train_only_config
 from mmboundary.testing._utils import REPO_ROOT
 
 NORM = dict(
@@ -218,13 +218,8 @@ def test_train_checks_a_config_without_the_hook(synthetic_cityscapes, tmp_path,
         step for step in cfg.train_pipeline
         if step['type'] not in ('LoadCityscapesDepth', 'ResizeFlipDepth')
     ]
-    cfg.train_dataloader.dataset.data_root = synthetic_cityscapes
-    for key in ('val', 'test'):
-        cfg[f'{key}_dataloader'] = None
-        cfg[f'{key}_cfg'] = None
-        cfg[f'{key}_evaluator'] = None
-    path = str(tmp_path / 'asyinst_no_depth.py')
-    cfg.dump(path)
+    path = train_only_config(cfg, synthetic_cityscapes,
+                             str(tmp_path / 'asyinst_no_depth.py'))
     calls = []
     forward = AsyInstDataPreprocessor.forward
     monkeypatch.setattr(

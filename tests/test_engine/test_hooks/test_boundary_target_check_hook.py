@@ -12,7 +12,7 @@ from mmengine.registry import DefaultScope
 
 from mmboundary.engine.hooks import add_boundary_target_check_hook
 from mmboundary.models.heads import BoundaryHead
-from mmboundary.testing import import_tool
+from mmboundary.testing import import_tool, train_only_config
 from mmboundary.testing._utils import REPO_ROOT
 
 COMPACT = ('configs/inverseform/{}_r18-tiny_1xb4-300it_synthetic-cityscapes-'
@@ -68,13 +68,8 @@ def test_train_refuses_a_missing_boundary_target(synthetic_cityscapes,
     ]
     assert len(pipeline) == len(cfg.train_dataloader.dataset.pipeline) - 1
     cfg.train_dataloader.dataset.pipeline = pipeline
-    cfg.train_dataloader.dataset.data_root = synthetic_cityscapes
-    for key in ('val', 'test'):
-        cfg[f'{key}_dataloader'] = None
-        cfg[f'{key}_cfg'] = None
-        cfg[f'{key}_evaluator'] = None
-    path = str(tmp_path / 'fcn_bce_no_sobel.py')
-    cfg.dump(path)
+    path = train_only_config(cfg, synthetic_cityscapes,
+                             str(tmp_path / 'fcn_bce_no_sobel.py'))
     calls = []
     loss = BoundaryHead.loss_by_feat
     monkeypatch.setattr(
