@@ -113,16 +113,29 @@ def clean_work_dir_on_early_failure(work_dir: str) -> Iterator[None]:
         raise
 
 
+def config_type(part) -> str:
+    """The ``type`` of a config dict without its registry scope (``''``
+    for anything else): ``'mmboundary.BoundaryHead'`` -> ``'BoundaryHead'``.
+    """
+    value = part.get('type', '') if isinstance(part, dict) else ''
+    return value.split('.')[-1] if isinstance(value, str) else ''
+
+
+def ensure_custom_hook(cfg: Config, hook_type: str) -> bool:
+    """Append ``dict(type=hook_type)`` to ``cfg.custom_hooks`` unless a hook
+    of that type (any scope) is listed; return whether it was appended."""
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    if any(config_type(h) == hook_type for h in hooks):
+        return False
+    cfg.custom_hooks = hooks + [dict(type=hook_type)]
+    return True
+
+
 def add_random_state_hook(cfg: Config) -> None:
     """Append :class:`~mmboundary.engine.hooks.RandomStateHook` to
     ``custom_hooks`` unless the config has it, so that every checkpoint
     carries the random states and ``--resume`` continues exactly."""
-    hooks = list(cfg.get('custom_hooks', None) or [])
-    if not any(
-            h.get('type') in ('RandomStateHook', 'mmboundary.RandomStateHook')
-            for h in hooks):
-        hooks.append(dict(type='RandomStateHook'))
-    cfg.custom_hooks = hooks
+    ensure_custom_hook(cfg, 'RandomStateHook')
 
 
 def build_runner(cfg: Config):

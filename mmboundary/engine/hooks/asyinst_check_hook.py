@@ -146,18 +146,10 @@ def add_asyinst_check_hook(cfg) -> bool:
     Returns:
         bool: Whether the hook was added.
     """
-
-    def kind(part) -> str:
-        value = part.get('type', '') if isinstance(part, dict) else ''
-        return value.split('.')[-1] if isinstance(value, str) else ''
-
+    from mmboundary.utils.launch import config_type, ensure_custom_hook
     model = cfg.get('model') or {}
-    if kind(model.get('data_preprocessor')) != 'AsyInstDataPreprocessor' \
-            and kind(model.get('mask_head')) != 'AsyInstMaskHead':
+    if config_type(model.get('data_preprocessor')) != \
+            'AsyInstDataPreprocessor' and \
+            config_type(model.get('mask_head')) != 'AsyInstMaskHead':
         return False
-    hooks = list(cfg.get('custom_hooks') or [])
-    if any(kind(h) == 'AsyInstCheckHook' for h in hooks):
-        return False
-    hooks.append(dict(type='AsyInstCheckHook'))
-    cfg.custom_hooks = hooks
-    return True
+    return ensure_custom_hook(cfg, 'AsyInstCheckHook')

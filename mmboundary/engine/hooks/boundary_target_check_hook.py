@@ -15,6 +15,7 @@ from mmengine.hooks import Hook
 from mmboundary.engine.hooks.inverse_net_pretrain_hook import \
     check_boundary_pipeline
 from mmboundary.registry import HOOKS
+from mmboundary.utils.launch import config_type, ensure_custom_hook
 
 __all__ = ['BoundaryTargetCheckHook', 'add_boundary_target_check_hook']
 
@@ -37,16 +38,10 @@ class BoundaryTargetCheckHook(Hook):
         check_boundary_pipeline(runner.model, runner.train_dataloader.dataset)
 
 
-def _type_name(part) -> str:
-    """``type`` of a config dict without its scope ('' if none)."""
-    value = part.get('type', '') if isinstance(part, dict) else ''
-    return value.split('.')[-1] if isinstance(value, str) else ''
-
-
 def _reads_gt_edge_map(node) -> bool:
     """Whether a model config holds a BoundaryHead reading gt_edge_map."""
     if isinstance(node, dict):
-        if _type_name(node) == 'BoundaryHead' and node.get(
+        if config_type(node) == 'BoundaryHead' and node.get(
                 'boundary_source', 'gt_edge_map') == 'gt_edge_map':
             return True
         return any(_reads_gt_edge_map(v) for v in node.values())
@@ -68,9 +63,4 @@ def add_boundary_target_check_hook(cfg) -> bool:
     """
     if not _reads_gt_edge_map(cfg.get('model') or {}):
         return False
-    hooks = list(cfg.get('custom_hooks') or [])
-    if any(_type_name(h) == 'BoundaryTargetCheckHook' for h in hooks):
-        return False
-    hooks.append(dict(type='BoundaryTargetCheckHook'))
-    cfg.custom_hooks = hooks
-    return True
+    return ensure_custom_hook(cfg, 'BoundaryTargetCheckHook')
