@@ -23,50 +23,9 @@ Example::
     #   --cfg-options \
     #   model.auxiliary_head.loss_decode.1.inverse_net_checkpoint=PTH
 """
-from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
-    hook_entry, pretrain_tool_main)
-
-_LOSS_TYPES = ('InverseFormLoss', 'mmboundary.InverseFormLoss')
-
-
-def _heads(cfg):
-    model = cfg.model
-    for key in ('decode_head', 'auxiliary_head'):
-        heads = model.get(key) or []
-        yield from (heads if isinstance(heads, (list, tuple)) else [heads])
-
-
-def inverse_form_loss_cfg(cfg) -> dict:
-    """The first ``InverseFormLoss`` entry of any head's ``loss_decode``.
-
-    Raises:
-        KeyError: the config has none.
-    """
-    for head in _heads(cfg):
-        losses = head.get('loss_decode', [])
-        losses = [losses] if isinstance(losses, dict) else losses
-        for loss in losses:
-            if loss.get('type') in _LOSS_TYPES:
-                return dict(loss)
-    raise KeyError('No InverseFormLoss in any loss_decode of the config; add '
-                   "dict(type='InverseFormLoss', ...) to a BoundaryHead.")
-
-
-def pretrain_settings(cfg) -> dict:
-    """Recipe settings (hook entry or ``inverse_net_pretrain``) plus the net
-    and distance settings of the config's InverseFormLoss, as the hook
-    completes them."""
-    from mmboundary.models.losses import InverseFormLoss
-    settings = dict(cfg.get('inverse_net_pretrain', {}) or {})
-    settings = dict(
-        hook_entry(cfg, 'InverseNetPretrainHook').get('settings', {}) or {},
-        **settings)
-    loss_cfg = inverse_form_loss_cfg(cfg)
-    loss_cfg.pop('type')
-    loss_cfg['inverse_net_checkpoint'] = None
-    loss = InverseFormLoss(**loss_cfg)
-    settings.update(loss.net_settings())
-    return settings
+from mmboundary.engine.hooks.frozen_net_pretrain_hook import pretrain_tool_main
+from mmboundary.models.utils.inverse_net_pretrain import \
+    inverse_net_settings_from_config
 
 
 def report_tables(report: dict, wall_s: float) -> dict:
@@ -126,7 +85,7 @@ def main():
     pretrain_tool_main(
         'Pretrain the InverseForm InverseNet.',
         'InverseNetPretrainHook',
-        pretrain_settings,
+        inverse_net_settings_from_config,
         'inverse_net_checkpoint',
         report_tables=report_tables)
 

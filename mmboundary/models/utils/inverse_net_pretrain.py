@@ -369,10 +369,73 @@ def pretrain_inverse_net(
     return net, report
 
 
-def _shift(k: float, t: int) -> torch.Tensor:
-    theta = torch.eye(3)
-    theta[0, 2] = -2.0 * k / t
-    return theta
+#: Transformations of the separation report, by name: the identity, shifts
+#: along +x by 1, 2, 4, 8 px, a 10 degree rotation, a 1.2x zoom.
+SEPARATION_TRANSFORMS = ('identity', 'shift 1 px', 'shift 2 px', 'shift 4 px',
+                         'shift 8 px', 'rotation 10 deg', 'zoom 1.2x')
+
+
+def separation_thetas(tile_size: int) -> Dict[str, torch.Tensor]:
+    """The (3, 3) STN matrices of :data:`SEPARATION_TRANSFORMS` for tiles
+    of ``tile_size`` pixels (normalised coordinates: a shift of ``k`` px is
+    ``2k / T``)."""
+    thetas = {'identity': torch.eye(3)}
+    for k in (1, 2, 4, 8):
+        theta = torch.eye(3)
+        theta[0, 2] = -2.0 * k / tile_size
+        thetas[f'shift {k} px'] = theta
+    phi = math.radians(10)
+    thetas['rotation 10 deg'] = torch.tensor(
+        [[math.cos(phi), -math.sin(phi), 0], [math.sin(phi),
+                                              math.cos(phi), 0], [0, 0, 1]])
+    thetas['zoom 1.2x'] = torch.diag(torch.tensor([1 / 1.2, 1 / 1.2, 1.0]))
+    return thetas
+
+
+def validation_tiles(val_labels: Sequence[np.ndarray],
+                     settings: Dict,
+                     num_tiles: int = 200,
+                     seed: int = 123) -> torch.Tensor:
+    """Up to ``num_tiles`` boundary tiles (scale 1) of validation maps,
+    spread evenly over the maps, (K, 1, T, T) uint8."""
+    cfg = inverse_net_settings_with_defaults(settings)
+    rng = np.random.default_rng(seed)
+    per = max(1, math.ceil(num_tiles / max(len(val_labels), 1)))
+    tiles = []
+    for lab in val_labels:
+        tiles += boundary_tiles(lab, cfg, per, rng, scale=1.0)
+    if not tiles:
+        raise ValueError('evaluate_inverse_net: no validation tile has '
+                         'enough boundary pixels.')
+    return torch.from_numpy(np.stack(tiles[:num_tiles])).unsqueeze(1)
+
+
+@torch.no_grad()
+def separation_distances(net: InverseNet,
+                         tiles: torch.Tensor,
+                         settings: Dict,
+                         device: str = 'cpu') -> Dict[str, torch.Tensor]:
+    """Distance of every tile ``x`` to each transformed copy ``t(x)``.
+
+    Args:
+        net (InverseNet): The (pretrained) net.
+        tiles (Tensor): (K, 1, T, T) boundary tiles.
+        settings (dict): The net's settings (distance, lambda).
+        device (str): Torch device.
+
+    Returns:
+        dict[str, Tensor]: Per name of :data:`SEPARATION_TRANSFORMS`, the
+        (K, ) distances ``d(net(x, t(x)))`` on the CPU.
+    """
+    cfg = inverse_net_settings_with_defaults(settings)
+    x = tiles.to(device)
+    net.eval()
+    out = {}
+    for name, theta in separation_thetas(cfg['tile_size']).items():
+        y = warp_boundary(x, theta.to(device).expand(x.shape[0], 3, 3))
+        out[name] = inverse_distance(
+            net(x, y), cfg['distance'], cfg['geodesic_lambda']).cpu()
+    return out
 
 
 @torch.no_grad()
@@ -387,7 +450,7 @@ def evaluate_inverse_net(net: InverseNet,
     ``num_tiles`` tiles (scale 1) of the validation maps; for each tile x,
     the distance (the settings' one) of ``(x, x)`` is compared with that of
     ``(x, t(x))`` for t = shift by 1, 2, 4, 8 px along +x, 10 degree
-    rotation, 1.2x zoom.
+    rotation, 1.2x zoom (:func:`separation_distances`).
 
     Returns:
         dict: ``num_tiles``, ``identity_median``, ``shift_median`` (px ->
@@ -395,35 +458,18 @@ def evaluate_inverse_net(net: InverseNet,
         ``frac_identity_below_shift4``, ``frac_identity_below_rot10``,
         ``frac_identity_below_zoom1.2``.
     """
-    cfg = inverse_net_settings_with_defaults(settings)
-    rng = np.random.default_rng(seed)
-    per = max(1, math.ceil(num_tiles / max(len(val_labels), 1)))
-    tiles = []
-    for lab in val_labels:
-        tiles += boundary_tiles(lab, cfg, per, rng, scale=1.0)
-    if not tiles:
-        raise ValueError('evaluate_inverse_net: no validation tile has '
-                         'enough boundary pixels.')
-    x = torch.from_numpy(np.stack(tiles[:num_tiles])).unsqueeze(1).to(device)
-    t = cfg['tile_size']
-    net.eval()
-
-    def dist(theta: torch.Tensor) -> torch.Tensor:
-        theta = theta.to(device).expand(x.shape[0], 3, 3)
-        y = warp_boundary(x, theta)
-        return inverse_distance(
-            net(x, y), cfg['distance'], cfg['geodesic_lambda']).cpu()
-
-    d_id = dist(torch.eye(3))
-    shifts = {k: dist(_shift(k, t)) for k in (1, 2, 4, 8)}
-    phi = math.radians(10)
-    rot = torch.tensor([[math.cos(phi), -math.sin(phi), 0],
-                        [math.sin(phi), math.cos(phi), 0], [0, 0, 1]])
-    zoom = torch.diag(torch.tensor([1 / 1.2, 1 / 1.2, 1.0]))
-    d_rot, d_zoom = dist(rot), dist(zoom)
+    x = validation_tiles(val_labels, settings, num_tiles, seed)
+    d = separation_distances(net, x, settings, device)
+    d_id = d['identity']
     medians = {0: float(d_id.median())}
-    medians.update({k: float(v.median()) for k, v in shifts.items()})
+    medians.update(
+        {k: float(d[f'shift {k} px'].median())
+         for k in (1, 2, 4, 8)})
     seq = [medians[k] for k in (0, 2, 4, 8)]
+
+    def below(name: str) -> float:
+        return float((d_id < d[name]).float().mean())
+
     return {
         'num_tiles': int(x.shape[0]),
         'identity_median': medians[0],
@@ -432,10 +478,49 @@ def evaluate_inverse_net(net: InverseNet,
             for k, v in medians.items()
         },
         'median_increasing_0_2_4_8': all(a < b for a, b in zip(seq, seq[1:])),
-        'frac_identity_below_shift4': float((d_id < shifts[4]).float().mean()),
-        'frac_identity_below_rot10': float((d_id < d_rot).float().mean()),
-        'frac_identity_below_zoom1.2': float((d_id < d_zoom).float().mean()),
+        'frac_identity_below_shift4': below('shift 4 px'),
+        'frac_identity_below_rot10': below('rotation 10 deg'),
+        'frac_identity_below_zoom1.2': below('zoom 1.2x'),
     }
+
+
+def inverse_form_loss_cfg(cfg) -> Dict:
+    """The first ``InverseFormLoss`` entry of any decode / auxiliary head's
+    ``loss_decode`` of a segmentation config.
+
+    Raises:
+        KeyError: the config has none.
+    """
+    model = cfg.model
+    for key in ('decode_head', 'auxiliary_head'):
+        heads = model.get(key) or []
+        for head in heads if isinstance(heads, (list, tuple)) else [heads]:
+            losses = head.get('loss_decode', [])
+            losses = [losses] if isinstance(losses, dict) else losses
+            for loss in losses:
+                if loss.get('type') in ('InverseFormLoss',
+                                        'mmboundary.InverseFormLoss'):
+                    return dict(loss)
+    raise KeyError('No InverseFormLoss in any loss_decode of the config; add '
+                   "dict(type='InverseFormLoss', ...) to a BoundaryHead.")
+
+
+def inverse_net_settings_from_config(cfg) -> Dict:
+    """Pretraining settings of a config, as ``InverseNetPretrainHook``
+    completes them: the recipe (the hook entry's ``settings``, overridden
+    by a top-level ``inverse_net_pretrain=dict(...)``) plus the net and
+    distance settings of its ``InverseFormLoss``."""
+    from mmboundary.engine.hooks.frozen_net_pretrain_hook import hook_entry
+    from mmboundary.models.losses import InverseFormLoss
+    settings = dict(cfg.get('inverse_net_pretrain', {}) or {})
+    settings = dict(
+        hook_entry(cfg, 'InverseNetPretrainHook').get('settings', {}) or {},
+        **settings)
+    loss_cfg = inverse_form_loss_cfg(cfg)
+    loss_cfg.pop('type')
+    loss_cfg['inverse_net_checkpoint'] = None
+    settings.update(InverseFormLoss(**loss_cfg).net_settings())
+    return settings
 
 
 def inverse_net_state(net: InverseNet, report: Dict, settings: Dict) -> Dict:
@@ -519,5 +604,8 @@ __all__: List[str] = [
     'inverse_net_settings_with_defaults', 'inverse_net_cache_key',
     'build_inverse_net', 'sample_transforms', 'boundary_tiles',
     'pretrain_inverse_net', 'evaluate_inverse_net', 'inverse_net_state',
-    'save_inverse_net', 'load_inverse_net_state'
+    'SEPARATION_TRANSFORMS', 'separation_thetas', 'validation_tiles',
+    'separation_distances', 'inverse_form_loss_cfg',
+    'inverse_net_settings_from_config', 'save_inverse_net',
+    'load_inverse_net_state'
 ]
