@@ -67,6 +67,20 @@ def runner_stub(work_dir, dataset, model, val_dataset=None):
         logger=MMLogger.get_instance('test_frozen_net_pretrain_hooks'))
 
 
+def count_pretraining(case, monkeypatch):
+    """Record the arguments of every pretraining run of ``case``'s hook
+    (the pretraining core wrapped where the hook calls it)."""
+    record = []
+    real = getattr(case.hook_module, case.pretrain_fn)
+
+    def counting(*args, **kwargs):
+        record.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(case.hook_module, case.pretrain_fn, counting)
+    return record
+
+
 class Toy(nn.Module):
     """A model owning one loss whose frozen net a hook provides."""
 

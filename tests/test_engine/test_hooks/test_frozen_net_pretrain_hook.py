@@ -16,7 +16,8 @@ import torch
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
     check_frozen_nets_provided
 from mmboundary.registry import HOOKS
-from .frozen_net_cases import CASE_BY_NAME, CASES, FakeSegDataset, runner_stub
+from .frozen_net_cases import (CASE_BY_NAME, CASES, FakeSegDataset,
+                               count_pretraining, runner_stub)
 
 
 @pytest.fixture(params=CASES, ids=[c.name for c in CASES])
@@ -31,17 +32,7 @@ def dataset(case, tmp_path):
 
 @pytest.fixture
 def calls(case, monkeypatch):
-    """The pretraining runs (arguments), counted where the hook calls the
-    pretraining core."""
-    record = []
-    real = getattr(case.hook_module, case.pretrain_fn)
-
-    def counting(*args, **kwargs):
-        record.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(case.hook_module, case.pretrain_fn, counting)
-    return record
+    return count_pretraining(case, monkeypatch)
 
 
 def _run(case, work_dir, dataset, model=None, val_dataset=None, **hook_kwargs):

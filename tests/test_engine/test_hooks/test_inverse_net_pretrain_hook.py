@@ -9,9 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import mmboundary.engine.hooks.inverse_net_pretrain_hook as hook_mod
 from mmboundary.engine.hooks import InverseNetPretrainHook
-from .frozen_net_cases import InverseCase, Toy, runner_stub
+from .frozen_net_cases import InverseCase, Toy, count_pretraining, runner_stub
 
 CASE = InverseCase()
 
@@ -23,16 +22,7 @@ def dataset(tmp_path):
 
 @pytest.fixture
 def calls(monkeypatch):
-    record = []
-    real = hook_mod.pretrain_inverse_net_from_datasets
-
-    def counting(*args, **kwargs):
-        record.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(hook_mod, 'pretrain_inverse_net_from_datasets',
-                        counting)
-    return record
+    return count_pretraining(CASE, monkeypatch)
 
 
 def _run(tmp_path, dataset, model):
