@@ -355,7 +355,8 @@ def test_method_tables_and_their_store(tmp_path):
         command='python tools/misc/run_main_job.py --seeds 0 1',
         machine='test machine',
         date='2026-12-01 03:00 UTC',
-        load_average='1.5 / 2.0',
+        load_average_start=0.06,
+        load_average_end=12.34,
         tasks=dict(semantic=dict(rows=entries)))
     tables = job.method_tables(results)
     assert list(tables) == ['semeda']
@@ -384,8 +385,73 @@ def test_method_tables_and_their_store(tmp_path):
     assert stored['command'] == results['command']
     assert stored['machine'] == 'test machine'
     assert stored['date'] == '2026-12-01 03:00 UTC'
-    assert stored['load_average'] == [1.5, 2.0]
+    # the numbers themselves: the one-decimal display string would give
+    # [0.1, 12.3]
+    assert stored['load_average'] == [0.06, 12.34]
     assert stored['tables']['semeda']['rows'][0][0] == 'FCN (CE)'
+
+
+def test_load_averages_are_numbers_shown_with_one_decimal(tmp_path):
+    new = dict(load_average_start=0.06, load_average_end=12.34)
+    assert job.load_averages(new) == (0.06, 12.34)
+    assert job.format_load_average(new) == '0.1 / 12.3'
+    assert job.with_load_averages(new) == new
+    # results written before the numbers were kept: their display string
+    old = dict(command='c', load_average='1.5 / 2.0')
+    assert job.load_averages(old) == (1.5, 2.0)
+    assert job.format_load_average(old) == '1.5 / 2.0'
+    assert job.with_load_averages(old) == dict(
+        command='c', load_average_start=1.5, load_average_end=2.0)
+    records = _records({'FCN (CE)': ([30.0], [20.0])}, seeds=(0, ))
+    entries = job.summarize_task('semantic', records, _two_semantic_rows()[:1])
+    old.update(
+        machine='m', elapsed_s=60.0, tasks=dict(semantic=dict(rows=entries)))
+    assert job.store_tables(str(tmp_path), old)['load_average'] == [1.5, 2.0]
+    entry = job.history_entry(old)
+    assert (entry['load_average_start'], entry['load_average_end'],
+            'load_average' in entry) == (1.5, 2.0, False)
+
+
+def test_main_keeps_the_two_load_averages(tmp_path, monkeypatch):
+    """The run's results.json holds the load averages as numbers; only
+    results.md shows them rounded (training and data faked)."""
+    rows = _two_semantic_rows()
+    loads = [0.06, 12.34]  # at the start, at the end
+    monkeypatch.setattr(job.os, 'getloadavg', lambda: (loads.pop(0), 0.0, 0.0))
+    for name in ('check_rows', 'ensure_data'):
+        monkeypatch.setattr(job, name, lambda *args: None)
+    monkeypatch.setattr(job, 'select_rows', lambda names: rows)
+    monkeypatch.setattr(job, 'pick_device', lambda: 'cpu')
+    monkeypatch.setattr(
+        job, 'ensure_start', lambda args, row: dict(
+            key='k' * 64,
+            config='c.py',
+            iters=4,
+            seed=0,
+            train_s=1.0,
+            status='reused'))
+    monkeypatch.setattr(job, 'resolve_rows', lambda *args: {})
+    monkeypatch.setattr(
+        job, 'run_rows', lambda *args: _records(
+            {
+                'FCN (CE)': ([30.0], [20.0]),
+                'FCN + SEMEDA': ([29.0], [20.5])
+            },
+            seeds=(0, )))
+    monkeypatch.setattr(job, 'trivial_semantic',
+                        lambda *args: dict(name='t', metrics=dict(mIoU=2.0)))
+    monkeypatch.setattr(job, 'draw_figures', lambda *args: {})
+    work_dir = tmp_path / 'work'
+    assert job.main(['--work-dir', str(work_dir)]) == 0
+    assert loads == []
+    results = json.loads((work_dir / 'results.json').read_text())
+    assert 'load_average' not in results
+    assert (results['load_average_start'],
+            results['load_average_end']) == (0.06, 12.34)
+    tables = json.loads((work_dir / job.TABLES_JSON).read_text())
+    assert tables['load_average'] == [0.06, 12.34]
+    assert 'load average 0.1 / 12.3 at the start and end' in (
+        work_dir / 'results.md').read_text()
 
 
 def test_resolve_config_applies_the_shared_budget():
@@ -885,12 +951,14 @@ def _results(command, elapsed_s, reused=False):
                 trivial=dict(name='t', metrics=dict(mIoU=2.0)),
                 figures=dict(boundaries='semantic_boundaries.png'))),
         elapsed_s=elapsed_s,
-        load_average='1.0 / 2.0')
+        load_average_start=1.0,
+        load_average_end=2.0)
     return results
 
 
-def test_publish_writes_docs_and_readme_and_keeps_run_times(
-        tmp_path, monkeypatch):
+def _publish_tree(tmp_path, monkeypatch):
+    """A repository root in ``tmp_path``: a work dir with a figure, a
+    README with an empty results block, SEMEDA's README with its block."""
     monkeypatch.setattr(job, 'REPO_ROOT', str(tmp_path))
     work_dir = tmp_path / 'work'
     work_dir.mkdir()
@@ -903,6 +971,12 @@ def test_publish_writes_docs_and_readme_and_keeps_run_times(
     method_readme.write_text('evidence:\n' +
                              new_block('docs/main_job/tables.json', 'semeda') +
                              '\n')
+    return work_dir, readme, method_readme
+
+
+def test_publish_writes_docs_and_readme_and_keeps_run_times(
+        tmp_path, monkeypatch):
+    work_dir, readme, method_readme = _publish_tree(tmp_path, monkeypatch)
     args = job.parse_args(
         ['--work-dir', str(work_dir), '--readme',
          str(readme)])
@@ -933,3 +1007,45 @@ def test_publish_writes_docs_and_readme_and_keeps_run_times(
             'measured: 0.5 min; load average 1.0 / 2.0') in text
     assert (out / 'results.md').read_text() == job.format_results(
         stored, '../../')
+
+
+def _old_format(results, load_average):
+    """``results`` as written before the load averages were kept as
+    numbers: one display string."""
+    old = {
+        k: v
+        for k, v in results.items() if not k.startswith('load_average_')
+    }
+    old['load_average'] = load_average
+    return old
+
+
+def test_publish_only_migrates_results_of_the_old_format(
+        tmp_path, monkeypatch):
+    work_dir, readme, method_readme = _publish_tree(tmp_path, monkeypatch)
+    # published before: a run whose history entry holds the string
+    demo = _old_format(_results('python a', 120.0), '0.7 / 1.3')
+    demo['history'] = [_old_format(job.history_entry(demo), '0.7 / 1.3')]
+    out = tmp_path / job.PUBLISH_DIR
+    out.mkdir(parents=True)
+    (out / 'results.json').write_text(json.dumps(demo))
+    # the work dir's results, old format too
+    later = _old_format(_results('python b', 300.0), '1.2 / 2.0')
+    (work_dir / 'results.json').write_text(json.dumps(later))
+    assert job.main([
+        '--publish-only', '--work-dir',
+        str(work_dir), '--readme',
+        str(readme)
+    ]) == 0
+    stored = json.loads((out / 'results.json').read_text())
+    assert 'load_average' not in stored
+    assert job.load_averages(stored) == (1.2, 2.0)
+    assert [(h['command'], job.load_averages(h), 'load_average' in h)
+            for h in stored['history']] == [('python a', (0.7, 1.3), False),
+                                            ('python b', (1.2, 2.0), False)]
+    tables = json.loads((out / job.TABLES_JSON).read_text())
+    assert tables['load_average'] == [1.2, 2.0]
+    text = readme.read_text()
+    assert 'load average 1.2 / 2.0 at the start and end' in text
+    assert 'measured: 0.5 min; load average 0.7 / 1.3' in text
+    assert '| FCN + SEMEDA - FCN (CE) |' in method_readme.read_text()

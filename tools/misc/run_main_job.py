@@ -1337,6 +1337,36 @@ def format_claims(results: Dict, link_prefix: str = '') -> str:
     return '\n'.join(lines)
 
 
+def load_averages(entry: Dict) -> Tuple[float, float]:
+    """The 1-min load averages at the start and end of a run (``results`` or
+    one of its ``history`` entries), as stored: ``load_average_start`` and
+    ``load_average_end``.
+
+    Results written before the two numbers were kept hold only the display
+    string ``load_average`` ('1.2 / 2.0', one decimal); that is read as a
+    fallback (``docs/main_job/results.json`` of earlier runs).
+    """
+    if 'load_average_start' in entry:
+        return entry['load_average_start'], entry['load_average_end']
+    start, end = (float(v) for v in str(entry['load_average']).split(' / '))
+    return start, end
+
+
+def with_load_averages(entry: Dict) -> Dict:
+    """``entry`` with the two load averages as numbers (an old display
+    string replaced; see :func:`load_averages`)."""
+    start, end = load_averages(entry)
+    out = {k: v for k, v in entry.items() if k != 'load_average'}
+    out.update(load_average_start=start, load_average_end=end)
+    return out
+
+
+def format_load_average(entry: Dict) -> str:
+    """'start / end' of :func:`load_averages`, one decimal each."""
+    start, end = load_averages(entry)
+    return f'{start:.1f} / {end:.1f}'
+
+
 def format_results(results: Dict,
                    link_prefix: str = '',
                    figure_prefix: str = '') -> str:
@@ -1353,8 +1383,8 @@ def format_results(results: Dict,
         f"Machine: {results['machine']}  ",
         f"Total time: {results['elapsed_s'] / 60:.1f} min "
         f"(shared start: {results['start']['status']}); load average "
-        f"{results['load_average']} at the start and end (timings measured "
-        'under other processes\' load are inflated).',
+        f'{format_load_average(results)} at the start and end (timings '
+        'measured under other processes\' load are inflated).',
         '',
         f"Shared start: `{results['start']['config']}` trained for "
         f"{results['start']['iters']} iterations (seed "
@@ -1383,7 +1413,7 @@ def format_results(results: Dict,
                 f"time; {h['trained']} row runs trained, {h['reused']} "
                 'reused from earlier runs; training + testing of all its row '
                 f"runs as measured: {h['row_s'] / 60:.1f} min; load average "
-                f"{h['load_average']}")
+                f'{format_load_average(h)}')
     out += [
         '', '### Paper claims beside this benchmark', '',
         format_claims(results, link_prefix)
@@ -1449,15 +1479,15 @@ def method_tables(results: Dict) -> Dict[str, Dict]:
 def store_tables(work_dir: str, results: Dict) -> Dict:
     """Write :func:`method_tables` of ``results`` to ``work_dir/tables.json``
     with the run's own command, machine, date and load average."""
-    load = [float(v) for v in str(results['load_average']).split(' / ')]
+    load_start, load_end = load_averages(results)
     return dump_results(
         osp.join(work_dir, TABLES_JSON),
         method_tables(results),
         command=results['command'],
         machine=results['machine'],
         date=results.get('date'),
-        load_start=load[0],
-        load_end=load[1])
+        load_start=load_start,
+        load_end=load_end)
 
 
 def readme_block(results: Dict) -> str:
@@ -1757,7 +1787,7 @@ def main(argv=None):
         if not args.readme:
             raise SystemExit('--publish-only needs --readme README.md')
         with open(osp.join(args.work_dir, 'results.json')) as f:
-            results = json.load(f)
+            results = with_load_averages(json.load(f))
         store_tables(args.work_dir, results)
         publish(args, results)
         return 0
@@ -1815,7 +1845,8 @@ def main(argv=None):
             rows=entries, trivial=trivial, figures=figures)
     results['elapsed_s'] = round(time.perf_counter() - t_start, 1)
     results['date'] = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
-    results['load_average'] = f'{load_start:.1f} / {os.getloadavg()[0]:.1f}'
+    results['load_average_start'] = load_start
+    results['load_average_end'] = os.getloadavg()[0]
     text = format_results(results, _link_prefix(args.work_dir))
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(text)
@@ -1849,10 +1880,12 @@ def history_entry(results: Dict) -> Dict:
         r for data in results['tasks'].values() for e in data['rows']
         for r in e['runs']
     ]
+    load_start, load_end = load_averages(results)
     return dict(
         command=results['command'],
         elapsed_s=results['elapsed_s'],
-        load_average=results['load_average'],
+        load_average_start=load_start,
+        load_average_end=load_end,
         trained=sum(not r.get('reused', False) for r in runs),
         reused=sum(bool(r.get('reused', False)) for r in runs),
         row_s=round(sum(r['train_s'] + r['test_s'] for r in runs), 1))
@@ -1870,7 +1903,10 @@ def publish(args, results: Dict) -> None:
     if osp.isfile(previous):
         with open(previous) as f:
             old = json.load(f)
-        history = old.get('history') or [history_entry(old)]
+        history = [
+            with_load_averages(h)
+            for h in old.get('history') or [history_entry(old)]
+        ]
     entry = history_entry(results)
     results['history'] = [h for h in history if h != entry] + [entry]
     for data in results['tasks'].values():

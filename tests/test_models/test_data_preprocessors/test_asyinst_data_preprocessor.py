@@ -159,8 +159,6 @@ def test_bad_inputs_are_named():
         AsyInstDataPreprocessor(**dict(NORM, pad_size_divisor=30))
     with pytest.raises(ValueError, match='needs mean and std'):
         AsyInstDataPreprocessor(pad_size_divisor=32)
-    with pytest.raises(ValueError, match='depth_thresh'):
-        AsyInstDataPreprocessor(**NORM, depth_thresh=-1.0)
 
 
 @pytest.mark.parametrize('bgr_to_rgb', [True, False])

@@ -239,8 +239,6 @@ def test_build_time_errors(ckpt, tmp_path):
         SemedaLoss(19, path)
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         SemedaLoss(C, str(tmp_path / 'missing.pth'))
-    with pytest.raises(ValueError, match='distance'):
-        SemedaLoss(C, path, distance='l3')
     with pytest.raises(ValueError, match="start with 'loss_'"):
         SemedaLoss(C, path, loss_name='semeda')
     # No checkpoint and no hook: a clear error, never random weights.

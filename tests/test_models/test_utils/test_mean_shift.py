@@ -154,9 +154,6 @@ def test_extend_boxes_formula():
 @pytest.mark.parametrize('kwargs,match', [
     (dict(bandwidths=(0.4, 0.0)), 'bandwidth 0.0'),
     (dict(bandwidths=(-0.9, )), 'bandwidth -0.9'),
-    (dict(spatial_radii=(7, )), 'spatial_radii'),
-    (dict(split_components='yes'), 'split_components'),
-    (dict(border='zero'), 'border'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
