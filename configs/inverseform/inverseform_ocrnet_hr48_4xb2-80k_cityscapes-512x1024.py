@@ -5,24 +5,20 @@
 # pretraining: ../_base_/inverseform_inverse-net_224.py.
 _base_ = [
     './ocrnet_hr48_4xb2-80k_cityscapes-512x1024.py',
+    '../_base_/inverseform_boundary-head_hr18.py',
     '../_base_/inverseform_inverse-net_224.py',
 ]
 
-norm_cfg = dict(type='SyncBN', requires_grad=True)
+# the boundary head on the 720 concatenated HRNet-w48 channels
 model = dict(
     auxiliary_head=dict(
-        type='BoundaryHead',
+        _base_.boundary_head,
         in_channels=[48, 96, 192, 384],
-        in_index=(0, 1, 2, 3),
-        input_transform='resize_concat',
         channels=720,
-        num_convs=1,
-        kernel_size=1,
-        dropout_ratio=0.0,
-        norm_cfg=norm_cfg,
-        align_corners=False,
         loss_decode=[
-            dict(type='BoundaryBCELoss', loss_weight=0.3),
+            dict(
+                type='BoundaryBCELoss',
+                loss_weight=_base_.boundary_bce_weight),
             dict(
                 type='InverseFormLoss',
                 inverse_net_checkpoint=None,
