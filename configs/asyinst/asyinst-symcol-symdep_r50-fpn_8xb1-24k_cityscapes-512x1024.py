@@ -6,12 +6,5 @@ custom_imports = dict(imports=['mmboundary'], allow_failed_imports=False)
 
 model = dict(
     mask_head=dict(
-        loss_color=dict(delta=0.0, gamma=0.0, loss_weight=1.0),
-        loss_depth=dict(delta=0.0, gamma=0.0, loss_weight=0.1)))
-custom_hooks = [
-    dict(type='AsyInstCheckHook'),  # depth/boxes/stride before training
-    dict(
-        type='LossWeightWarmupHook',
-        loss_paths=['mask_head.loss_color', 'mask_head.loss_depth'],
-        warmup_iters=_base_.warmup_iters)
-]
+        loss_color=dict(delta=0.0, gamma=0.0),
+        loss_depth=dict(delta=0.0, gamma=0.0)))

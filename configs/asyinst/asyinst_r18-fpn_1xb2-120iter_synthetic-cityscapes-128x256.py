@@ -38,11 +38,9 @@ custom_hooks = [
         warmup_iters=50)
 ]
 
+# the compact BoxInst's pipeline, then depth with its resize and flip
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),  # box supervision only
-    dict(type='Resize', scale=_base_.img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
+    *_base_.train_pipeline[:4],
     dict(type='LoadCityscapesDepth', backend_args=None),
     dict(type='ResizeFlipDepth'),  # the image's resize and flip, to depth
     dict(

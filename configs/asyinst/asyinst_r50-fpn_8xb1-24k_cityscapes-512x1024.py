@@ -31,24 +31,12 @@ custom_hooks = [
         warmup_iters=_base_.warmup_iters)
 ]
 
-backend_args = None
+# BoxInst's pipeline with depth loaded after the boxes and moved by its
+# geometric transforms (crop, scale, flip)
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True),  # box supervision only
-    dict(type='LoadCityscapesDepth', backend_args=backend_args),
-    dict(
-        type='AlignDepth',
-        transforms=[
-            dict(
-                type='RandomCrop',
-                crop_type='absolute',
-                crop_size=_base_.crop_size),
-            dict(
-                type='RandomChoiceResize',
-                scales=[(2048, s) for s in range(800, 1025, 32)],
-                keep_ratio=True),
-            dict(type='RandomFlip', prob=0.5),
-        ]),
+    *_base_.train_pipeline[:2],
+    dict(type='LoadCityscapesDepth', backend_args=_base_.backend_args),
+    dict(type='AlignDepth', transforms=_base_.train_pipeline[2:5]),
     dict(
         type='PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',

@@ -113,11 +113,10 @@ custom_hooks = [
         warmup_iters=50)
 ]
 
+# the Mask R-CNN config's pipeline with box supervision only
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),  # box supervision only
-    dict(type='Resize', scale=_base_.img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
+    _base_.train_pipeline[0],
+    dict(type='LoadAnnotations', with_bbox=True),
+    *_base_.train_pipeline[2:],
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

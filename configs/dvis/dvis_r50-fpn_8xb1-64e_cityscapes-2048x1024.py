@@ -5,70 +5,24 @@
 # x 1 image, 8 epochs of an 8x repeated dataset, COCO Mask R-CNN init), so
 # it compares with
 # configs/edge_agreement/mask-rcnn_r50-fpn_8xb1-64e_cityscapes-2048x1024.py.
-_base_ = './dvis_r50-fpn_1xb8-55e_coco-700.py'
+_base_ = [
+    '../_base_/models/dvis_r50-fpn.py',
+    '../_base_/datasets/cityscapes_instance_1024x2048.py',
+    '../_base_/schedules/dvis_sgd-55e.py',
+    'mmdet::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['mmboundary'], allow_failed_imports=False)
 
-data_root = 'data/cityscapes/'
-dataset_type = 'CityscapesDataset'
 num_classes = 8
 model = dict(mask_head=dict(num_classes=num_classes))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='RandomResize',
-        scale=[(2048, 800), (2048, 1024)],
-        keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='Resize', scale=(2048, 1024), keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# 8 epochs of the training set repeated 8 times
 train_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
+        _delete_=True,
         type='RepeatDataset',
         times=8,
-        dataset=dict(
-            type=dataset_type,
-            data_root=data_root,
-            ann_file='annotations/instancesonly_filtered_gtFine_train.json',
-            data_prefix=dict(img='leftImg8bit/train/'),
-            filter_cfg=dict(filter_empty_gt=True, min_size=32),
-            pipeline=train_pipeline)))
-val_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/instancesonly_filtered_gtFine_val.json',
-        data_prefix=dict(img='leftImg8bit/val/'),
-        test_mode=True,
-        filter_cfg=dict(filter_empty_gt=True, min_size=32),
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(
-    type='BoundaryAPMetric',
-    ann_file=data_root + 'annotations/instancesonly_filtered_gtFine_val.json',
-    metric=['bbox', 'segm', 'boundary'])
-test_evaluator = val_evaluator
+        dataset=_base_.train_dataloader.dataset))
 
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 max_epochs = 8
@@ -84,4 +38,3 @@ param_scheduler = [
         gamma=0.1)
 ]
 train_cfg = dict(max_epochs=max_epochs)
-auto_scale_lr = dict(enable=False, base_batch_size=8)

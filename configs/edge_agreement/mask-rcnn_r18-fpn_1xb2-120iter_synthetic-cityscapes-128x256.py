@@ -51,22 +51,17 @@ model = dict(
 
 # Iteration-based training from the shared synthetic instance dataset
 # (configs/_base_/datasets/cityscapes_instance_256x512.py) at half
-# resolution; no worker processes, so runs stay light on a small CPU.
+# resolution (its pipelines with a fixed resize to img_scale); no worker
+# processes, so runs stay light on a small CPU.
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    *_base_.train_pipeline[:2],
     dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
+    *_base_.train_pipeline[3:],
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    _base_.test_pipeline[0],
     dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
+    *_base_.test_pipeline[2:],
 ]
 train_dataloader = dict(
     batch_size=2,

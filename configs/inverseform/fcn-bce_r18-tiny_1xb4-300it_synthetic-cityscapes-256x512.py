@@ -25,17 +25,8 @@ model = dict(
 # The baseline's pipeline plus the Sobel boundary target (Sec. 3.5) after
 # the geometric transforms; PackSegInputs packs it as gt_edge_map.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(512, 256),
-        ratio_range=(0.75, 1.5),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=_base_.crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
+    *_base_.train_pipeline[:-1],
     dict(type='GenerateSobelBoundary'),
-    dict(type='PackSegInputs')
+    _base_.train_pipeline[-1],
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

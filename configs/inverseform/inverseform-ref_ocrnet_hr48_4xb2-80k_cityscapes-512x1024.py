@@ -12,7 +12,7 @@ model = dict(
             type='InverseFormLoss',
             inverse_net_checkpoint=None,
             distance='euclidean',
-            inverse_net=dict(tile_size=224, hidden=(384, 64), in_pool=2),
+            inverse_net=_base_.inverse_net,
             tiling='resize_grid',
             grid=(3, 6),
             loss_weight=0.3)

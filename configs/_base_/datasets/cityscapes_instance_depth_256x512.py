@@ -9,28 +9,19 @@ custom_imports = dict(imports=['mmboundary'], allow_failed_imports=False)
 
 meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
              'flip', 'flip_direction', 'gt_depth_map')
+# the base's pipelines with depth loaded after the image and moved by the
+# base's geometric transforms (train: resize and flip; test: resize)
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    *_base_.train_pipeline[:2],
     dict(type='LoadCityscapesDepth', backend_args=_base_.backend_args),
-    dict(
-        type='AlignDepth',
-        transforms=[
-            dict(
-                type='RandomResize',
-                scale=[(512, 200), (512, 256)],
-                keep_ratio=True),
-            dict(type='RandomFlip', prob=0.5),
-        ]),
+    dict(type='AlignDepth', transforms=_base_.train_pipeline[2:4]),
     dict(type='PackDetInputs', meta_keys=meta_keys)
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
+    _base_.test_pipeline[0],
     dict(type='LoadCityscapesDepth', backend_args=_base_.backend_args),
-    dict(
-        type='AlignDepth',
-        transforms=[dict(type='Resize', scale=(512, 256), keep_ratio=True)]),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='AlignDepth', transforms=_base_.test_pipeline[1:2]),
+    _base_.test_pipeline[2],
     dict(type='PackDetInputs', meta_keys=meta_keys)
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
