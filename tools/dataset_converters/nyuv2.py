@@ -64,13 +64,13 @@ def parse_args(argv=None):
 
 
 def _loadmat(path, key):
-    from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError, loadmat
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path} does not exist (expected a MATLAB '
                                 f'file holding {key!r})')
     try:
         content = loadmat(path)
-    except (NotImplementedError, ValueError) as e:
+    except (MatReadError, NotImplementedError, ValueError) as e:
         raise NYUv2FormatError(
             f'cannot read {path} with scipy.io.loadmat ({e}); expected a '
             f'MATLAB v5 file holding {key!r}') from None
