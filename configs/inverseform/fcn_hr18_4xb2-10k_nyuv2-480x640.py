@@ -39,3 +39,14 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=iters, val_interval=1000)
 default_hooks = dict(checkpoint=dict(interval=1000))
+
+# The HRNet-w48 variant, applied by the *_hr48_* NYU configs: ImageNet
+# weights, branch widths, and the decode head on the concatenated 720
+# channels.
+w48 = (48, 96, 192, 384)
+hrnet_w48 = dict(
+    pretrained='open-mmlab://msra/hrnetv2_w48',
+    backbone=dict(
+        extra={f'stage{i}': dict(num_channels=w48[:i])
+               for i in (2, 3, 4)}),
+    decode_head=dict(in_channels=list(w48), channels=sum(w48)))

@@ -4,10 +4,7 @@
 # sees the concatenated 720 channels, as the released HighResolutionHead.
 _base_ = './inverseform_hr18_4xb2-10k_nyuv2-480x640.py'
 
-w48 = (48, 96, 192, 384)  # HRNet-w48 branch widths
-stages = {f'stage{i}': dict(num_channels=w48[:i]) for i in (2, 3, 4)}
 model = dict(
-    pretrained='open-mmlab://msra/hrnetv2_w48',
-    backbone=dict(extra=stages),
-    decode_head=dict(in_channels=list(w48), channels=sum(w48)),
-    auxiliary_head=dict(in_channels=list(w48), channels=sum(w48)))
+    _base_.hrnet_w48,
+    auxiliary_head=dict(
+        in_channels=list(_base_.w48), channels=sum(_base_.w48)))

@@ -13,6 +13,8 @@ from mmseg.registry import DATASETS
 
 from mmboundary.datasets.nyuv2_seg import (NYUV2_CLASSES, NYUv2SegDataset,
                                            nyuv2_palette)
+from mmboundary.engine.hooks.frozen_net_pretrain_hook import (load_label,
+                                                              seg_map_infos)
 from mmboundary.testing._utils import REPO_ROOT
 
 BASE = osp.join(REPO_ROOT, 'configs/_base_/datasets/nyuv2_seg_480x640.py')
@@ -159,3 +161,24 @@ def test_empty_split_and_zero_label_setting(nyu_root):
         _dataset(cfg, 'val_dataloader', nyu_root)
     with pytest.raises(ValueError, match='reduce_zero_label=False'):
         _dataset(cfg, 'train_dataloader', nyu_root, reduce_zero_label=False)
+
+
+def test_inverseform_config_reads_the_root(nyu_root):
+    """The NYU InverseForm config's train data: the Sobel target is packed,
+    and the InverseNet pretraining reads the label maps reduced as in
+    training (unlabelled -> 255, which makes no boundary)."""
+    cfg = Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'configs/inverseform/'
+            'inverseform_hr18_4xb2-10k_nyuv2-480x640.py'))
+    dataset = _dataset(cfg, 'train_dataloader', nyu_root)
+    sample = dataset[0]['data_samples']
+    edge = sample.gt_edge_map.data.numpy()[0]
+    gt = sample.gt_sem_seg.data.numpy()[0]
+    assert edge.shape == (480, 640) and set(np.unique(edge)) == {0, 1, 255}
+    np.testing.assert_array_equal(edge == 255, gt == 255)
+    infos = seg_map_infos(dataset)
+    assert [osp.basename(i['seg_map_path'])
+            for i in infos] == ['0003.png', '0010.png']
+    expected = np.array(REDUCED, np.uint8)[np.searchsorted(RAW, _label(1))]
+    np.testing.assert_array_equal(load_label(infos[1]), expected)
