@@ -27,6 +27,7 @@ from typing import List, Tuple
 from mmseg.datasets import BaseSegDataset
 
 from mmboundary.registry import MMSEG_DATASETS
+from mmboundary.utils.validation import check_bool, check_str
 
 __all__ = ['NYUV2_CLASSES', 'nyuv2_palette', 'NYUv2SegDataset']
 
@@ -106,9 +107,12 @@ class NYUv2SegDataset(BaseSegDataset):
                  seg_map_suffix: str = '.png',
                  reduce_zero_label: bool = True,
                  **kwargs) -> None:
-        if reduce_zero_label is not True:
+        owner = type(self).__name__
+        check_str(img_suffix, 'img_suffix', owner)
+        check_str(seg_map_suffix, 'seg_map_suffix', owner)
+        if not check_bool(reduce_zero_label, 'reduce_zero_label', owner):
             raise ValueError(
-                f'NYUv2SegDataset: reduce_zero_label={reduce_zero_label!r}; '
+                f'{owner}: reduce_zero_label={reduce_zero_label!r}; '
                 'the label PNGs hold 0 = unlabelled and classes 1..40, so it '
                 'must be True (0 -> 255 ignored, k -> k - 1)')
         super().__init__(
