@@ -22,7 +22,7 @@ label PNG's 0 to 255 (ignored) and class k to k - 1, so the network predicts
 """
 import os
 import os.path as osp
-from typing import List, Tuple
+from typing import List
 
 from mmseg.datasets import BaseSegDataset
 
@@ -121,7 +121,8 @@ class NYUv2SegDataset(BaseSegDataset):
             reduce_zero_label=reduce_zero_label,
             **kwargs)
 
-    def _split_dirs(self) -> Tuple[str, str]:
+    def _check_dirs(self) -> str:
+        """The image folder, after checking it and the label folder."""
         img_dir = self.data_prefix.get('img_path', '')
         ann_dir = self.data_prefix.get('seg_map_path', None)
         if not osp.isdir(img_dir):
@@ -129,7 +130,7 @@ class NYUv2SegDataset(BaseSegDataset):
         if ann_dir is not None and not osp.isdir(ann_dir):
             raise FileNotFoundError(
                 _missing_dir_message(ann_dir, 'label maps'))
-        return img_dir, ann_dir
+        return img_dir
 
     def load_data_list(self) -> List[dict]:
         """List the split's frames (as mmseg), after checking the folders.
@@ -140,7 +141,7 @@ class NYUv2SegDataset(BaseSegDataset):
                 nyuv2.py``).
             ValueError: the image folder holds no ``img_suffix`` file.
         """
-        img_dir, ann_dir = self._split_dirs()
+        img_dir = self._check_dirs()
         if self.ann_file and not osp.isfile(self.ann_file):
             raise FileNotFoundError(
                 f'ann_file {self.ann_file} does not exist; {CONVERTER} '

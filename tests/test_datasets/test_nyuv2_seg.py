@@ -125,8 +125,13 @@ def test_ann_file_selects_frames(nyu_root):
     with open(osp.join(nyu_root, 'train.txt'), 'w') as f:
         f.write('0010\n')
     dataset = _dataset(cfg, 'train_dataloader', nyu_root, ann_file='train.txt')
-    assert [osp.basename(dataset.get_data_info(0)['seg_map_path'])
-            ] == ['0010.png'] and len(dataset) == 1
+    assert len(dataset) == 1
+    assert osp.basename(dataset.get_data_info(0)['seg_map_path']) == '0010.png'
+    # a listed frame without its image is refused by name
+    with open(osp.join(nyu_root, 'test.txt'), 'w') as f:
+        f.write('0001\n0099\n')
+    with pytest.raises(FileNotFoundError, match=r'0099.png \(listed in'):
+        _dataset(cfg, 'val_dataloader', nyu_root, ann_file='test.txt')
 
 
 def test_bad_roots_name_the_path_and_the_converter(nyu_root, tmp_path):
