@@ -202,11 +202,11 @@ def convert_arrays(images,
                 raise NYUv2FormatError(
                     f'frame {stem}: label value {int(raw.max())} is outside '
                     f'0..{lut.size - 1} (the raw NYU-Depth-v2 ids)')
-            if not cv2.imwrite(
-                    osp.join(img_dir, stem + '.png'),
-                    np.ascontiguousarray(rgb[..., ::-1])):
-                raise OSError(f'cannot write {img_dir}/{stem}.png')
-            cv2.imwrite(osp.join(lab_dir, stem + '.png'), lut[raw])
+            for path, array in ((osp.join(img_dir, stem + '.png'),
+                                 np.ascontiguousarray(rgb[..., ::-1])),
+                                (osp.join(lab_dir, stem + '.png'), lut[raw])):
+                if not cv2.imwrite(path, array):
+                    raise OSError(f'cannot write {path}')
             stems.append(stem)
             if verbose and log_every and count % log_every == 0:
                 print(
