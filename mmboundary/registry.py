@@ -15,12 +15,15 @@ chain when a name is not found locally, so the same class resolves from the
 
 Modules that only make sense for one host (an mmdet mask head, an mmseg
 decode head) are registered in that host's registry, exported here as
-``MMDET_MODELS`` / ``MMSEG_MODELS``.
+``MMDET_MODELS`` / ``MMSEG_MODELS``; likewise mmseg datasets
+(``MMSEG_DATASETS``).
 """
 from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.registry import HOOKS, METRICS, MODELS, TRANSFORMS
+from mmseg.registry import DATASETS as MMSEG_DATASETS
 from mmseg.registry import MODELS as MMSEG_MODELS
 
 __all__ = [
-    'MODELS', 'TRANSFORMS', 'HOOKS', 'METRICS', 'MMDET_MODELS', 'MMSEG_MODELS'
+    'MODELS', 'TRANSFORMS', 'HOOKS', 'METRICS', 'MMDET_MODELS', 'MMSEG_MODELS',
+    'MMSEG_DATASETS'
 ]

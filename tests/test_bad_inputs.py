@@ -374,6 +374,21 @@ BAD_INPUTS = {
             ('depth_scale', 0, ValueError),
             ('depth_scale', 'm', TypeError),
         ]),
+    # ---------------------------------------------------------- datasets
+    'NYUv2SegDataset':
+    dict(
+        build=dict(
+            data_root='data/nyuv2/',
+            data_prefix=dict(
+                img_path='images/train', seg_map_path='labels40/train'),
+            lazy_init=True),
+        bad=[
+            ('img_suffix', 5, TypeError),
+            ('img_suffix', '', ValueError),
+            ('seg_map_suffix', None, TypeError),
+            ('reduce_zero_label', False, ValueError),
+            ('reduce_zero_label', 'yes', TypeError),
+        ]),
     # -------------------------------------------------------- transforms
     'GenerateSemanticEdge':
     dict(
