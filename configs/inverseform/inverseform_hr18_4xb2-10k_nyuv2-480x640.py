@@ -3,9 +3,11 @@
 # 0.3 L_bxe + 0.3 L_if with the Euclidean distance; InverseNet on 224 x 224
 # tiles pooled 2x (9.66 M parameters), pretrained on the NYU training
 # boundaries by the hook (or by tools/misc/train_inverse_net.py this config).
-_base_ = './fcn-bce_hr18_4xb2-10k_nyuv2-480x640.py'
+_base_ = [
+    './fcn-bce_hr18_4xb2-10k_nyuv2-480x640.py',
+    '../_base_/inverseform_inverse-net_224.py',
+]
 
-inverse_net = dict(tile_size=224, hidden=(384, 64), in_pool=2)
 model = dict(
     auxiliary_head=dict(loss_decode=[
         dict(type='BoundaryBCELoss', loss_weight=_base_.boundary_bce_weight),
@@ -13,7 +15,7 @@ model = dict(
             type='InverseFormLoss',
             inverse_net_checkpoint=None,
             distance='euclidean',
-            inverse_net=inverse_net,
+            inverse_net=_base_.inverse_net,
             tiling='cover',
             loss_weight=0.3)
     ]))
@@ -21,11 +23,7 @@ model = dict(
 # zoom (1.0 to 1.5)
 custom_hooks = [
     dict(
-        type='InverseNetPretrainHook',
+        _base_.custom_hooks[0],
         settings=dict(
-            steps=3000,
-            batch_size=64,
-            tiles_per_image=8,
-            label_scale_range=(1.0, 1.5),
-            max_shift_px=16.0))
+            _base_.custom_hooks[0].settings, label_scale_range=(1.0, 1.5)))
 ]
