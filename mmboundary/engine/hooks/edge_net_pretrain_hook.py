@@ -9,8 +9,6 @@ barrier and the verified load are the shared mechanism of
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from mmengine.dist import barrier, get_dist_info
-
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
     FrozenNetPretrainHook, load_label, pretrain_from_datasets, seg_map_infos,
     unwrap_dataset)
@@ -171,13 +169,3 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
         if 'val_clean' not in report:
             return ''
         return f'val edge F1 on clean GT {report["val_clean"]["f1"]:.4f}'
-
-    # This module's names, so that a test can simulate ranks by patching
-    # them here.
-    def rank(self) -> int:
-        """This process's rank."""
-        return get_dist_info()[0]
-
-    def wait_for_rank0(self) -> None:
-        """Barrier between rank 0's pretraining and every rank's load."""
-        barrier()

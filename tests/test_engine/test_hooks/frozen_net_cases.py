@@ -18,7 +18,6 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 import mmboundary.engine.hooks.edge_net_pretrain_hook as edge_mod
-import mmboundary.engine.hooks.frozen_net_pretrain_hook as base_mod
 import mmboundary.engine.hooks.inverse_net_pretrain_hook as inverse_mod
 from mmboundary.engine.hooks import EdgeNetPretrainHook, InverseNetPretrainHook
 from mmboundary.models.losses import InverseFormLoss, SemedaLoss
@@ -97,10 +96,6 @@ class EdgeCase:
     hook_cls = EdgeNetPretrainHook
     hook_module = edge_mod
     pretrain_fn = 'pretrain_edge_net_from_datasets'
-    # The edge hook reads its rank and barrier through its own module's
-    # names (see EdgeNetPretrainHook.rank); the InverseNet hook through the
-    # base module's.
-    dist_module = edge_mod
     subdir = 'edge_net'
     C = 3
     settings = dict(
@@ -167,7 +162,6 @@ class InverseCase:
     hook_cls = InverseNetPretrainHook
     hook_module = inverse_mod
     pretrain_fn = 'pretrain_inverse_net_from_datasets'
-    dist_module = base_mod
     subdir = 'inverse_net'
     NET = dict(tile_size=16, hidden=(16, 8))
     settings = dict(

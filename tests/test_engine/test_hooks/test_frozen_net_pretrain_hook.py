@@ -13,6 +13,7 @@ import os.path as osp
 import pytest
 import torch
 
+import mmboundary.engine.hooks.frozen_net_pretrain_hook as base_mod
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
     check_frozen_nets_provided
 from mmboundary.registry import HOOKS
@@ -114,20 +115,19 @@ def test_cached_file_is_verified_on_load(tmp_path, case, dataset, calls):
 def test_rank0_pretrains_every_rank_loads(tmp_path, case, dataset, calls,
                                           monkeypatch):
     barriers = []
-    monkeypatch.setattr(case.dist_module, 'barrier',
-                        lambda: barriers.append(1))
-    monkeypatch.setattr(case.dist_module, 'get_dist_info', lambda: (1, 2))
+    monkeypatch.setattr(base_mod, 'barrier', lambda: barriers.append(1))
+    monkeypatch.setattr(base_mod, 'get_dist_info', lambda: (1, 2))
     # Rank 1 never pretrains: without rank 0's file it fails clearly
     # (after the barrier).
     with pytest.raises(FileNotFoundError, match='shared by all ranks'):
         _run(case, tmp_path, dataset)
     assert calls == [] and barriers == [1]
     # Rank 0 of 2 pretrains, then waits at the barrier.
-    monkeypatch.setattr(case.dist_module, 'get_dist_info', lambda: (0, 2))
+    monkeypatch.setattr(base_mod, 'get_dist_info', lambda: (0, 2))
     hook0, runner0 = _run(case, tmp_path, dataset)
     assert len(calls) == 1 and barriers == [1, 1] and hook0.pretrained_here
     # Rank 1 loads rank 0's file after the barrier.
-    monkeypatch.setattr(case.dist_module, 'get_dist_info', lambda: (1, 2))
+    monkeypatch.setattr(base_mod, 'get_dist_info', lambda: (1, 2))
     hook1, runner1 = _run(case, tmp_path, dataset)
     assert len(calls) == 1 and barriers == [1, 1, 1]
     assert not hook1.pretrained_here
