@@ -89,14 +89,13 @@ def load_val_labels(cfg, max_images: int):
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmseg.registry import DATASETS
 
-    from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
-        load_label, pick_evenly, seg_map_infos)
+    import mmboundary.engine.hooks.frozen_net_pretrain_hook as frozen
     if not cfg.get('val_dataloader'):
         raise KeyError('the config has no val_dataloader: the tiles come from '
                        'its validation set; give a config with one.')
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
-    infos = pick_evenly(seg_map_infos(dataset), max_images)
-    return [load_label(info) for info in infos]
+    infos = frozen.pick_evenly(frozen.seg_map_infos(dataset), max_images)
+    return [frozen.load_label(info) for info in infos]
 
 
 def draw(tiles: torch.Tensor, thetas: Dict[str, torch.Tensor],
