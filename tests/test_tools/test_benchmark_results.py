@@ -33,11 +33,13 @@ def test_semeda_table():
 
 def test_semeda_tool_stores_its_medians(tmp_path):
     out = tmp_path / 'r.json'
+    # one thread whatever the calling shell sets (the table records it)
     run_tool([
         'tools/analysis_tools/benchmark_semeda.py', '--crop', '32', '32',
         '--reps', '1', '--warmup', '0', '--out-json',
         str(out)
-    ])
+    ],
+             env=dict(OMP_NUM_THREADS='1'))
     data = load_results(str(out))
     assert data['command'].startswith(
         'python tools/analysis_tools/benchmark_semeda.py --crop 32 32')
