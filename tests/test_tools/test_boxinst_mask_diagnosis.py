@@ -5,7 +5,6 @@ The training part is the main job's (tested in test_run_main_job.py); here
 the numbers that tell a localised mask from an instance-agnostic one, on
 8x8 images with hand-computed values.
 """
-import importlib.util
 import json
 import math
 import os.path as osp
@@ -15,19 +14,10 @@ import numpy as np
 import pytest
 import torch
 
+from mmboundary.testing import import_tool
 from mmboundary.testing._utils import REPO_ROOT
 
-
-def _load_tool():
-    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools',
-                    'boxinst_mask_diagnosis.py')
-    spec = importlib.util.spec_from_file_location('_mask_diag', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = import_tool('tools/analysis_tools/boxinst_mask_diagnosis.py')
 
 
 def _mask(rows, cols, shape=(8, 8)):
@@ -189,3 +179,26 @@ def test_parse_args_val_interval_within_iters(capsys):
     with pytest.raises(SystemExit):
         tool.parse_args(['--iters', '100', '--val-interval', '200'])
     assert '--val-interval 200' in capsys.readouterr().err
+
+
+def test_as_mmdet_boxinst_swaps_in_mmdet_modules():
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    path = osp.join(REPO_ROOT, dict(tool.VARIANTS)['BoxInst'])
+    cfg = Config.fromfile(path)
+    cfg.custom_hooks[1]['warmup_iters'] = 125  # as the main job scales it
+    tool.as_mmdet_boxinst(cfg)
+    assert cfg.custom_hooks == []
+    pre = MODELS.build(cfg.model.data_preprocessor)
+    head = MODELS.build(cfg.model.mask_head)
+    assert type(pre).__name__ == 'BoxInstDataPreprocessor'
+    assert type(head).__name__ == 'BoxInstMaskHead'
+    assert head.warmup_iters == 125
+    assert (pre.mask_stride, head.mask_out_stride) == (4, 4)
+    assert (head.pairwise_size, head.pairwise_dilation) == (3, 2)
+    # AsyInst (asymmetric colour, depth term) has no mmdet counterpart
+    asy = Config.fromfile(osp.join(REPO_ROOT, dict(tool.VARIANTS)['AsyInst']))
+    with pytest.raises(ValueError, match='expected the BoxInst row'):
+        tool.as_mmdet_boxinst(asy)

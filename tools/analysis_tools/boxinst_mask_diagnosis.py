@@ -2,12 +2,13 @@
 """Why do box-supervised rows score mask AP 0? Train them at the main job's
 protocol and measure what their masks look like.
 
-For every variant (the main job's BoxInst and AsyInst rows, and BoxInst with
-its projection term only), the config is resolved exactly as
-``tools/misc/run_main_job.py`` resolves its rows (data, budget, warm-ups
-scaled to it, seed, backbone from the cached shared start), trained with
-``tools/train.py``, tested with ``tools/test.py --out`` and its val
-predictions diagnosed by :func:`mask_diagnosis`:
+For every variant (the main job's BoxInst and AsyInst rows, BoxInst with its
+projection term only, and the BoxInst row with mmdet 3.3's own
+``BoxInstDataPreprocessor`` and ``BoxInstMaskHead``), the config is resolved
+exactly as ``tools/misc/run_main_job.py`` resolves its rows (data, budget,
+warm-ups scaled to it, seed, backbone from the cached shared start),
+trained with ``tools/train.py``, tested with ``tools/test.py --out`` and
+its val predictions diagnosed by :func:`mask_diagnosis`:
 
 * per val GT instance, the detection whose box overlaps it most; over the
   GT instances matched with box IoU > 0.5: the mean IoU of that
@@ -28,7 +29,6 @@ The table is stored with :func:`mmboundary.utils.results_doc.dump_results`
 (``--out``) for the README's results block.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -40,6 +40,7 @@ import numpy as np
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
+from mmboundary.testing import import_tool  # noqa: E402
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
 
 #: (name, config) of the variants, in table order.
@@ -50,7 +51,11 @@ VARIANTS = [
      'boxinst-proj_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py'),
     ('AsyInst', 'configs/asyinst/'
      'asyinst_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py'),
+    ('BoxInst, mmdet 3.3 modules', 'configs/asyinst/'
+     'boxinst_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py'),
 ]
+#: Variants whose resolved config is passed through :func:`as_mmdet_boxinst`.
+MMDET_VARIANTS = ('BoxInst, mmdet 3.3 modules', )
 COLUMNS = [
     'variant', 'iters', 'mask AP', 'mask AP50', 'box AP', 'GT matched',
     'mask IoU', 'box-as-mask IoU', 'mask inside own box',
@@ -179,12 +184,32 @@ def load_predictions(path: str) -> List[Dict]:
     return preds
 
 
-def _load_main_job():
-    path = osp.join(REPO_ROOT, 'tools', 'misc', 'run_main_job.py')
-    spec = importlib.util.spec_from_file_location('_run_main_job', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def as_mmdet_boxinst(cfg):
+    """The resolved BoxInst row with mmdet 3.3's own
+    ``BoxInstDataPreprocessor`` and ``BoxInstMaskHead`` in place of
+    mmboundary's: the same arguments, the pairwise weight warmed up inside
+    mmdet's head over the row's (scaled) ``LossWeightWarmupHook`` iterations,
+    no custom hooks. A control: are the row's numbers mmdet's BoxInst's?"""
+    warmup = [
+        h for h in cfg.get('custom_hooks', [])
+        if h.get('type') == 'LossWeightWarmupHook'
+    ]
+    head = dict(cfg.model.mask_head)
+    if len(warmup) != 1 or head.get('loss_depth') is not None or dict(
+            head.get('loss_color') or {}).get('delta', 0) != 0:
+        raise ValueError('as_mmdet_boxinst: expected the BoxInst row (one '
+                         'LossWeightWarmupHook, symmetric colour term, no '
+                         'depth term)')
+    pre = dict(cfg.model.data_preprocessor)
+    pre.update(type='BoxInstDataPreprocessor')
+    pre.pop('depth_thresh', None)
+    head.pop('loss_color')
+    head.pop('loss_depth')
+    head.update(type='BoxInstMaskHead', warmup_iters=warmup[0]['warmup_iters'])
+    cfg.model.data_preprocessor = pre
+    cfg.model.mask_head = head
+    cfg.custom_hooks = []
+    return cfg
 
 
 def with_validation(cfg, interval: int):
@@ -229,6 +254,8 @@ def run_variant(job, name, config, args, start) -> List[object]:
     cfg = job.resolve_config(
         job.load_config(config), 'instance', args.iters, args.data_root,
         args.seed, start)
+    if name in MMDET_VARIANTS:
+        as_mmdet_boxinst(cfg)
     if args.val_interval:
         with_validation(cfg, args.val_interval)
     work_dir = osp.join(args.work_dir, job.slug(name), f'it{args.iters}')
@@ -310,7 +337,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     load_start = os.getloadavg()[0]
-    job = _load_main_job()
+    job = import_tool('tools/misc/run_main_job.py')
     for name in ('data_root', 'start_dir', 'work_dir'):
         setattr(args, name, osp.abspath(getattr(args, name)))
     os.makedirs(args.work_dir, exist_ok=True)
