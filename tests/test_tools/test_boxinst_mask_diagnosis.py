@@ -40,6 +40,10 @@ def test_box_ious_hand_computed():
     # with (0, 0, 2, 2): 1, 1 / (4 + 4 - 1), 0
     np.testing.assert_allclose(
         tool.box_ious(boxes, (0, 0, 2, 2)), [1.0, 1 / 7, 0.0])
+    # against several boxes: the (n, m) matrix
+    np.testing.assert_allclose(
+        tool.box_ious(boxes, boxes[:2]),
+        [[1.0, 1 / 7], [1 / 7, 1.0], [0.0, 0.0]])
 
 
 def _scene():

@@ -79,14 +79,15 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 0.0
 
 
-def box_ious(boxes: np.ndarray, box: Sequence[float]) -> np.ndarray:
-    """(n,) IoU of ``n`` (x1, y1, x2, y2) boxes with one box (mmdet's
-    ``bbox_overlaps``)."""
+def box_ious(boxes: np.ndarray, box) -> np.ndarray:
+    """IoU (mmdet's ``bbox_overlaps``) of ``n`` (x1, y1, x2, y2) boxes with
+    one box, (n,), or with ``m`` boxes given as an (m, 4) array, (n, m)."""
     import torch
     from mmdet.structures.bbox import bbox_overlaps
     boxes = torch.as_tensor(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
-    other = torch.as_tensor(np.asarray(box, dtype=np.float64).reshape(1, 4))
-    return bbox_overlaps(boxes, other)[:, 0].numpy()
+    other = np.asarray(box, dtype=np.float64)
+    ious = bbox_overlaps(boxes, torch.as_tensor(other.reshape(-1, 4)))
+    return ious[:, 0].numpy() if other.ndim == 1 else ious.numpy()
 
 
 def mask_diagnosis(preds: List[Dict],
@@ -132,10 +133,11 @@ def mask_diagnosis(preds: List[Dict],
             inside.append(
                 float((masks[j] & box_mask(boxes[j], shape)).sum() /
                       area) if area else 0.0)
+        overlap = box_ious(boxes[keep], boxes[keep])  # once per image
         for a, j in enumerate(keep):
-            for k in keep[a + 1:]:
-                if box_ious(boxes[j:j + 1], boxes[k])[0] == 0:
-                    cross.append(_iou(masks[j], masks[k]))
+            for b in range(a + 1, len(keep)):
+                if overlap[a, b] == 0:
+                    cross.append(_iou(masks[j], masks[keep[b]]))
 
     def mean(values):
         return float(np.mean(values)) if values else float('nan')

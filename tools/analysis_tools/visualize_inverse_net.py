@@ -31,6 +31,7 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.config import DictAction
 
 #: Transformations drawn beside each example tile.
 EXAMPLE_TRANSFORMS = ('shift 4 px', 'rotation 10 deg', 'zoom 1.2x')
@@ -67,7 +68,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=_dict_action(),
+        action=DictAction,
         help='override config settings, as for tools/train.py')
     args = parser.parse_args(argv)
     for name in ('num_examples', 'num_tiles', 'max_val_images'):
@@ -77,11 +78,6 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     return args
 
 
-def _dict_action():
-    from mmengine.config import DictAction
-    return DictAction
-
-
 def load_val_labels(cfg, max_images: int):
     """The config's validation label maps (at most ``max_images``, evenly
     spaced), as the pretraining hook reads them."""
@@ -89,13 +85,13 @@ def load_val_labels(cfg, max_images: int):
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmseg.registry import DATASETS
 
-    import mmboundary.engine.hooks.frozen_net_pretrain_hook as frozen
+    from mmboundary.engine.hooks.frozen_net_pretrain_hook import dataset_labels
     if not cfg.get('val_dataloader'):
         raise KeyError('the config has no val_dataloader: the tiles come from '
                        'its validation set; give a config with one.')
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
-    infos = frozen.pick_evenly(frozen.seg_map_infos(dataset), max_images)
-    return [frozen.load_label(info) for info in infos]
+    # the hook's own reading of validation maps (its third output)
+    return dataset_labels(dataset, dataset, max_images)[2] or []
 
 
 def draw(tiles: torch.Tensor, thetas: Dict[str, torch.Tensor],
@@ -144,6 +140,10 @@ def draw(tiles: torch.Tensor, thetas: Dict[str, torch.Tensor],
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
     args = parse_args(argv)
+    out_dir = osp.dirname(osp.abspath(args.out))
+    if not osp.isdir(out_dir):
+        raise FileNotFoundError(f'--out {args.out!r}: folder {out_dir} does '
+                                'not exist.')
     from mmengine.config import Config
 
     import mmboundary  # noqa: F401  (registers the modules)
@@ -163,10 +163,6 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
     title = (f'InverseNet {osp.basename(args.checkpoint)}: '
              f"{settings['distance']} distance, {settings['tile_size']} px "
              f'tiles of {osp.basename(args.config)}')
-    out_dir = osp.dirname(osp.abspath(args.out))
-    if not osp.isdir(out_dir):
-        raise FileNotFoundError(f'--out {args.out!r}: folder {out_dir} does '
-                                'not exist.')
     draw(tiles, separation_thetas(settings['tile_size']), distances,
          args.num_examples, args.out, title)
     medians = {k: float(v.median()) for k, v in distances.items()}
