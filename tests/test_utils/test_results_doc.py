@@ -152,3 +152,16 @@ def test_a_missing_source_does_not_block_the_others(tmp_path):
     text = readme.read_text()
     assert '| 2.25 |' in text
     assert text.startswith(rd.new_block('later.json', 'x') + '\n')
+
+
+@pytest.mark.parametrize('key', ['command', 'machine', 'date', 'tables'])
+def test_load_results_requires_every_key(tmp_path, key):
+    """Issue 20 item 7: stored results without the command that made them
+    (or the machine, date, tables) are refused, naming the key."""
+    path = _write(tmp_path, dict(t=dict(columns=['a'], rows=[[1]])))
+    assert rd.load_results(str(path))['command'] == 'python tools/x.py --a 1'
+    data = json.loads(path.read_text())
+    del data[key]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=f"missing '{key}'; rerun"):
+        rd.load_results(str(path))

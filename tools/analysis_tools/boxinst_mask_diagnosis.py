@@ -5,10 +5,10 @@ protocol and measure what their masks look like.
 For every variant (the main job's BoxInst and AsyInst rows, BoxInst with its
 projection term only, and the BoxInst row with mmdet 3.3's own
 ``BoxInstDataPreprocessor`` and ``BoxInstMaskHead``), the config is resolved
-exactly as ``tools/misc/run_main_job.py`` resolves its rows (data, budget,
-warm-ups scaled to it, seed, backbone from the cached shared start),
-trained with ``tools/train.py``, tested with ``tools/test.py --out`` and
-its val predictions diagnosed by :func:`mask_diagnosis`:
+exactly as the main job (:mod:`mmboundary.benchmark`) resolves its rows
+(data, budget, warm-ups scaled to it, seed, backbone from the cached shared
+start), trained with ``tools/train.py``, tested with ``tools/test.py --out``
+and its val predictions diagnosed by :func:`mask_diagnosis`:
 
 * per val GT instance, the detection whose box overlaps it most; over the
   GT instances matched with box IoU > 0.5: the mean IoU of that
@@ -40,7 +40,14 @@ import numpy as np
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
-from mmboundary.testing import import_tool  # noqa: E402
+from mmboundary.benchmark.common import log, slug  # noqa: E402
+from mmboundary.benchmark.data import ensure_data  # noqa: E402
+from mmboundary.benchmark.process import read_metrics  # noqa: E402
+from mmboundary.benchmark.process import run, train  # noqa: E402
+from mmboundary.benchmark.protocol import load_config  # noqa: E402
+from mmboundary.benchmark.protocol import resolve_config  # noqa: E402
+from mmboundary.benchmark.rows import task_rows  # noqa: E402
+from mmboundary.benchmark.start import ensure_start  # noqa: E402
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
 
 #: (name, config) of the variants, in table order.
@@ -250,29 +257,29 @@ def read_curve(work_dir: str, interval: int, iters: int) -> List[List]:
     ] for step, d in zip(steps, evals)]
 
 
-def run_variant(job, name, config, args, start) -> List[object]:
+def run_variant(name, config, args, start) -> List[object]:
     """Train and test one variant; its table row and its validation curve
     (``[]`` without ``--val-interval``)."""
-    cfg = job.resolve_config(
-        job.load_config(config), 'instance', args.iters, args.data_root,
-        args.seed, start)
+    cfg = resolve_config(
+        load_config(config), 'instance', args.iters, args.data_root, args.seed,
+        start)
     if name in MMDET_VARIANTS:
         as_mmdet_boxinst(cfg)
     if args.val_interval:
         with_validation(cfg, args.val_interval)
-    work_dir = osp.join(args.work_dir, job.slug(name), f'it{args.iters}')
+    work_dir = osp.join(args.work_dir, slug(name), f'it{args.iters}')
     os.makedirs(work_dir, exist_ok=True)
-    job.log(f'{name}: training {config} for {args.iters} iterations '
-            f'(seed {args.seed}) -> {work_dir}')
-    cfg_path, _ = job.train(cfg, config, work_dir, f'[{name}] ')
+    log(f'{name}: training {config} for {args.iters} iterations '
+        f'(seed {args.seed}) -> {work_dir}')
+    cfg_path, _ = train(cfg, config, work_dir, f'[{name}] ')
     pkl = osp.join(work_dir, 'predictions.pkl')
-    job.run([
+    run([
         sys.executable,
         osp.join(REPO_ROOT, 'tools', 'test.py'), cfg_path,
         osp.join(work_dir, f'iter_{args.iters}.pth'), '--work-dir',
         osp.join(work_dir, 'test'), '--out', pkl
     ], osp.join(work_dir, 'main_job.log'), f'[{name}] ')
-    metrics = job.read_metrics(osp.join(work_dir, 'test'), 'coco/segm_mAP')
+    metrics = read_metrics(osp.join(work_dir, 'test'), 'coco/segm_mAP')
     ann = cfg.test_evaluator['ann_file']
     diag = mask_diagnosis(
         load_predictions(pkl), load_gts(ann), score_thr=args.score_thr)
@@ -339,20 +346,16 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     load_start = os.getloadavg()[0]
-    job = import_tool('tools/misc/run_main_job.py')
     for name in ('data_root', 'start_dir', 'work_dir'):
         setattr(args, name, osp.abspath(getattr(args, name)))
     os.makedirs(args.work_dir, exist_ok=True)
-    job.ensure_data(args.data_root, 0, osp.join(args.work_dir, 'data.log'))
-    job_args = job.parse_args([
-        '--data-root', args.data_root, '--start-dir', args.start_dir,
-        '--work-dir', args.work_dir
-    ])
-    start = job.ensure_start(job_args, job.task_rows('semantic')[0])
+    ensure_data(args.data_root, 0, osp.join(args.work_dir, 'data.log'))
+    start = ensure_start(
+        task_rows('semantic')[0], args.data_root, args.start_dir)
     rows, curve = [], []
     for name, config in VARIANTS:
         if name in args.variants:
-            row, points = run_variant(job, name, config, args, start)
+            row, points = run_variant(name, config, args, start)
             rows.append(row)
             curve += points
     table = dict(
