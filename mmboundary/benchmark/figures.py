@@ -294,10 +294,12 @@ def metric_bars_figure(task: str, entries: Sequence[Dict]):
             edgecolor='black',
             linewidth=0.4)
         for xi, m, s in zip(x, means, err or [0.0] * len(keys)):
-            ax.text(
-                xi,
-                m + s,
+            # above the error bar, clear of its cap
+            ax.annotate(
                 f'{m:.1f}',
+                xy=(xi, m + s),
+                xytext=(0, 3),
+                textcoords='offset points',
                 ha='center',
                 va='bottom',
                 rotation=90,

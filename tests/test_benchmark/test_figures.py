@@ -72,8 +72,10 @@ def test_bars_print_their_values_and_keep_the_legend_off_the_bars():
     # mBIoU is 0 and still printed
     assert [t.get_text() for t in ax.texts
             ] == ['20.5', '5.0', '5.0', '5.0', '0.0', '5.0', '5.0', '5.0']
-    # above the error bar: mean + std (20.5 + 0.71)
-    assert ax.texts[0].get_position()[1] == pytest.approx(20.5 + 0.7071, 1e-3)
+    # at the top of the error bar: mean + std (20.5 + 0.71)
+    assert ax.texts[0].xy == (pytest.approx(-0.2),
+                              pytest.approx(20.5 + 0.7071, 1e-3))
+    assert ax.texts[4].xy[1] == 0.0  # SEMEDA's zero, std 0
     # every bar has an outline (a zero bar is a visible line)
     assert all(p.get_linewidth() > 0 for p in ax.patches)
     fig.canvas.draw()
