@@ -44,6 +44,16 @@ def test_zoom_window_holds_the_most_disagreement():
     d = np.zeros((4, 4), bool)
     d[0, 0] = d[3, 3] = True
     assert job.zoom_window(d, frac=0.5) == (0, 0, 2, 2)
+    # random maps against brute force over every window position
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        d = rng.random((13, 21)) < rng.uniform(0.05, 0.5)
+        top, left, wh, ww = job.zoom_window(d, frac=0.4)
+        assert (wh, ww) == (5, 8)
+        counts = [[d[t:t + 5, c:c + 8].sum() for c in range(21 - 8 + 1)]
+                  for t in range(13 - 5 + 1)]
+        best = np.unravel_index(np.argmax(counts), np.shape(counts))
+        assert (top, left) == tuple(int(v) for v in best)
 
 
 def _entries(seeds=(0, 1)):
