@@ -56,6 +56,26 @@ def test_zoom_window_holds_the_most_disagreement():
         assert (top, left) == tuple(int(v) for v in best)
 
 
+def test_disagreement_of_methods_with_their_baselines_else_with_gt():
+    gt = np.array([[1, 0, 0, 0]], bool)
+    base = np.array([[0, 1, 0, 0]], bool)
+    method = np.array([[0, 1, 1, 0]], bool)
+    other = np.array([[0, 0, 0, 1]], bool)
+    entries = [
+        dict(name='B', compared_with=None),
+        dict(name='M', compared_with='B'),
+        dict(name='O', compared_with='M')
+    ]
+    # M vs B differ at 2, O vs M at 1, 2, 3
+    assert job.disagreement(entries, [base, method, other],
+                            gt).tolist() == [[False, True, True, True]]
+    assert job.disagreement(entries[:2], [base, method],
+                            gt).tolist() == [[False, False, True, False]]
+    # a baseline alone: where it differs from the GT
+    assert job.disagreement(entries[:1], [base],
+                            gt).tolist() == [[True, True, False, False]]
+
+
 def _entries(seeds=(0, 1)):
     recs = records(
         {
