@@ -267,6 +267,12 @@ def test_resolve_config_applies_the_shared_budget():
     assert cfg.randomness.seed == 7
     assert [e['type'] for e in cfg.test_evaluator].count('BoundaryMetric') == 1
     assert cfg.load_from == START
+    # a tiny budget keeps every phase at least one iteration long (the
+    # 20-iteration warm-up of 300 would round to 0 at 2 iterations)
+    cfg = job.resolve_config(
+        job.load_config(src), 'semantic', 2, '/data/cs', 7, None)
+    assert [(s['begin'], s['end']) for s in cfg.param_scheduler] == [(0, 1),
+                                                                     (0, 2)]
     # no budget given: the config's own; no start: from scratch
     cfg = job.resolve_config(
         job.load_config(src), 'semantic', None, '/data/cs', 0, None)
