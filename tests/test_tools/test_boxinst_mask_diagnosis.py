@@ -1,7 +1,7 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 """tools/analysis_tools/boxinst_mask_diagnosis.py on hand-made masks.
 
-The training part is the main job's (tested in test_run_main_job.py); here
+The training part is the main job's (tests/test_benchmark/); here
 the numbers that tell a localised mask from an instance-agnostic one, on
 8x8 images with hand-computed values.
 """
