@@ -15,6 +15,7 @@ the legend outside the axes; drawn from the results alone.
 """
 import glob
 import os.path as osp
+import textwrap
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -164,6 +165,23 @@ def zoom_window(disagreement: np.ndarray,
     return int(top), int(left), wh, ww
 
 
+def disagreement(entries: Sequence[Dict], preds: Sequence[np.ndarray],
+                 gt: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where a method's boundary and its baseline's differ
+    (any row with a ``compared_with`` among ``entries``); with no such
+    pair, where the rows' boundaries differ from the GT ``gt``."""
+    index = {e['name']: j for j, e in enumerate(entries)}
+    out = np.zeros(gt.shape, bool)
+    for j, e in enumerate(entries):
+        versus = index.get(e.get('compared_with'))
+        if versus is not None:
+            out |= preds[j] ^ preds[versus]
+    if not out.any():
+        for pred in preds:
+            out |= pred ^ gt
+    return out
+
+
 def boundary_panels(image: np.ndarray, gt: np.ndarray,
                     preds: Sequence[np.ndarray], entries: Sequence[Dict],
                     width: int) -> List[Tuple[str, np.ndarray]]:
@@ -203,7 +221,6 @@ def draw_boundary_figure(task: str, entries: Sequence[Dict],
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
-    index = {e['name']: j for j, e in enumerate(entries)}
     cols = 2 + len(entries)
     fig, axes = plt.subplots(
         2 * len(images),
@@ -211,13 +228,8 @@ def draw_boundary_figure(task: str, entries: Sequence[Dict],
         figsize=(2.6 * cols, 2.9 * len(images) + 0.6),
         squeeze=False)
     for i, rgb in enumerate(images):
-        # where the methods and their baselines disagree most
-        disagreement = np.zeros(gts[i].shape, bool)
-        for j, e in enumerate(entries):
-            versus = index.get(e.get('compared_with'))
-            if versus is not None:
-                disagreement |= preds[j][i] ^ preds[versus][i]
-        top, left, wh, ww = zoom_window(disagreement)
+        top, left, wh, ww = zoom_window(
+            disagreement(entries, [p[i] for p in preds], gts[i]))
         full = boundary_panels(
             rgb, gts[i], [p[i] for p in preds], entries, width=3)
         zoom = boundary_panels(
@@ -246,12 +258,15 @@ def draw_boundary_figure(task: str, entries: Sequence[Dict],
             if j == 0:
                 ax.set_ylabel(f'val {i}', fontsize=8)
                 zax.set_ylabel('zoom (dashed box)', fontsize=8)
+    title = (f"{TASKS[task]['title']}: predicted boundaries (first seed). "
+             'Methods vs their baseline: green = only the method, magenta = '
+             'only the baseline, yellow = both; red = GT or a table '
+             "baseline's prediction")
+    # about 14 characters per inch at 8 pt
     fig.suptitle(
-        f"{TASKS[task]['title']}: predicted boundaries (first seed). "
-        'Methods vs their baseline: green = only the method, magenta = '
-        'only the baseline, yellow = both; red = GT / a table baseline',
+        '\n'.join(textwrap.wrap(title, width=int(14 * 2.6 * cols))),
         fontsize=8)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

@@ -288,6 +288,11 @@ def resolve_config(cfg, task: str, iters: Optional[int], data_root: str,
             for key in ('begin', 'end'):
                 if key in sched:
                     sched[key] = int(round(sched[key] * iters / old))
+            # a tiny budget must not round a phase away (mmengine refuses
+            # end <= begin): it keeps at least one iteration
+            if 'begin' in sched and 'end' in sched and \
+                    sched['end'] <= sched['begin']:
+                sched['end'] = sched['begin'] + 1
             if 'milestones' in sched:
                 sched['milestones'] = [
                     int(round(m * iters / old)) for m in sched['milestones']
