@@ -33,11 +33,25 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
         '--max-val-images', '2'
     ] + _options(synthetic_cityscapes, 'custom_hooks.0.settings.steps=5',
                  'custom_hooks.0.settings.batch_size=8')
-    proc = run_tool(args)
+    # 5 steps give a net that fails its self-check: refused in one line
+    # with the measured values and the option, the file is kept
+    proc = run_tool(args, check=False)
+    assert proc.returncode == 2
+    (line, ) = proc.stderr.strip().splitlines()[-1:]
+    assert line.startswith('error: InverseNet ') and \
+        'fails its self-check: ' in line
+    assert '% of ' in line and '--accept-failed-check' in line
+    assert 'inverse_net_checkpoint=' not in proc.stdout
     files = glob.glob(osp.join(out, 'inverse_net_*.pth'))
     assert len(files) == 1
+    args.append('--accept-failed-check')
+    proc = run_tool(args + ['--force', '--quiet'])
+    assert glob.glob(osp.join(out, 'inverse_net_*.pth')) == files
     assert f"inverse_net_checkpoint='{osp.relpath(files[0])}'" in \
-        proc.stdout or 'inverse_net_checkpoint=' in proc.stdout
+        proc.stdout
+    assert 'Used anyway' in proc.stdout
+    assert 'InverseNet pretraining: ' not in proc.stdout  # --quiet
+    assert 'inverse-net step' not in proc.stdout
     report = json.load(open(files[0][:-4] + '.json'))
     assert report['settings']['tile_size'] == 32
     assert report['settings']['hidden'] == [256, 64]
@@ -90,7 +104,8 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
     hook = InverseNetPretrainHook(
         settings=dict(cfg.custom_hooks[0].settings, steps=5, batch_size=8),
         cache_dir=out,
-        max_val_images=2)
+        max_val_images=2,
+        accept_failed_check=True)
     hook.before_train(runner)
     assert not hook.pretrained_here and hook.checkpoint == files[0]
 
@@ -99,7 +114,7 @@ def test_train_edge_net_cli_unchanged(tmp_path, synthetic_cityscapes):
     out = str(tmp_path / 'edge')
     args = [
         'tools/misc/train_edge_net.py', SEMEDA_CFG, '--out-dir', out, '--name',
-        'edge', '--max-val-images', '1'
+        'edge', '--max-val-images', '1', '--accept-failed-check'
     ] + _options(synthetic_cityscapes, 'custom_hooks.0.settings.max_epochs=1',
                  'custom_hooks.0.settings.crops_per_image=1')
     proc = run_tool(args)

@@ -795,7 +795,7 @@ def train(cfg,
 
 def start_inputs(cfg, data_root: str) -> Dict[str, str]:
     """What the cached start depends on, each as a sha256."""
-    from mmboundary.models.utils.semantic_edge_net import files_fingerprint
+    from mmboundary.models.pretraining import files_fingerprint
     return OrderedDict(
         recipe=str(START_RECIPE),
         config=config_sha(cfg),
