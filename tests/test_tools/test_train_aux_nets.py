@@ -35,7 +35,7 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
                  'custom_hooks.0.settings.batch_size=8')
     # 5 steps give a net that fails its self-check: refused in one line
     # with the measured values and the option, the file is kept
-    proc = run_tool(args, check=False)
+    proc = proc_first = run_tool(args, check=False)
     assert proc.returncode == 2
     (line, ) = proc.stderr.strip().splitlines()[-1:]
     assert line.startswith('error: InverseNet ') and \
@@ -44,28 +44,30 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
     assert 'inverse_net_checkpoint=' not in proc.stdout
     files = glob.glob(osp.join(out, 'inverse_net_*.pth'))
     assert len(files) == 1
+    # accepted: the file found in the cache is used, with a warning
     args.append('--accept-failed-check')
-    proc = run_tool(args + ['--force', '--quiet'])
+    proc = run_tool(args)
+    assert 'already holds' in proc.stdout and 'Used anyway' in proc.stdout
     assert glob.glob(osp.join(out, 'inverse_net_*.pth')) == files
-    assert f"inverse_net_checkpoint='{osp.relpath(files[0])}'" in \
-        proc.stdout
-    assert 'Used anyway' in proc.stdout
-    assert 'InverseNet pretraining: ' not in proc.stdout  # --quiet
-    assert 'inverse-net step' not in proc.stdout
     report = json.load(open(files[0][:-4] + '.json'))
     assert report['settings']['tile_size'] == 32
     assert report['settings']['hidden'] == [256, 64]
     assert report['settings']['steps'] == 5
     assert report['num_val'] == 2
     assert 'frac_identity_below_shift4' in report['val']
-    again = run_tool(args)
-    assert 'already holds' in again.stdout
+    # without --quiet the pretraining shows its progress
+    assert 'InverseNet pretraining: 5/5 (100%)' in proc_first.stdout
     assert glob.glob(osp.join(out, 'inverse_net_*.pth')) == files
     # --results pretrains again (here into another folder) and stores the
     # report's tables with the command, for README blocks
     results = str(tmp_path / 'results.json')
     out2 = str(tmp_path / 'cache2')
-    run_tool(args[:3] + [out2] + args[4:] + ['--results', results])
+    proc = run_tool(args[:3] + [out2] + args[4:] +
+                    ['--results', results, '--quiet'])
+    # --quiet: no progress bar / lines, no loss lines; the result lines stay
+    assert 'InverseNet pretraining: ' not in proc.stdout
+    assert 'inverse-net step' not in proc.stdout
+    assert 'inverse_net_checkpoint=' in proc.stdout
     stored = json.load(open(results))
     assert 'train_inverse_net.py' in stored['command']
     assert '--results' in stored['command']
