@@ -455,6 +455,7 @@ BAD_INPUTS = {
             ('name', '', ValueError),
             ('max_val_images', 0, ValueError),
             ('max_val_images', 'all', TypeError),
+            ('accept_failed_check', 'yes', TypeError),
         ]),
     'LossWeightWarmupHook':
     dict(
@@ -602,6 +603,7 @@ BAD_INPUTS = {
             ('name', '', ValueError),
             ('max_val_images', 0, ValueError),
             ('max_val_images', 'all', TypeError),
+            ('accept_failed_check', 'yes', TypeError),
         ]),
 }
 

@@ -13,6 +13,7 @@ import shutil
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
+from mmboundary.models.pretraining import files_fingerprint
 from .common import log
 from .data import train_files
 from .process import train
@@ -36,7 +37,6 @@ def file_sha256(path: str) -> str:
 
 def start_inputs(cfg, data_root: str) -> Dict[str, str]:
     """What the cached start depends on, each as a sha256."""
-    from mmboundary.models.utils.semantic_edge_net import files_fingerprint
     return OrderedDict(
         recipe=str(START_RECIPE),
         config=config_sha(cfg),

@@ -13,8 +13,7 @@ from mmseg.registry import DATASETS
 
 from mmboundary.datasets.nyuv2_seg import (NYUV2_CLASSES, NYUv2SegDataset,
                                            nyuv2_palette)
-from mmboundary.engine.hooks.frozen_net_pretrain_hook import (load_label,
-                                                              seg_map_infos)
+from mmboundary.engine.pretraining.data import load_label, seg_map_infos
 from mmboundary.testing._utils import REPO_ROOT
 
 BASE = osp.join(REPO_ROOT, 'configs/_base_/datasets/nyuv2_seg_480x640.py')

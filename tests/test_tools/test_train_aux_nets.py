@@ -33,25 +33,41 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
         '--max-val-images', '2'
     ] + _options(synthetic_cityscapes, 'custom_hooks.0.settings.steps=5',
                  'custom_hooks.0.settings.batch_size=8')
-    proc = run_tool(args)
+    # 5 steps give a net that fails its self-check: refused in one line
+    # with the measured values and the option, the file is kept
+    proc = proc_first = run_tool(args, check=False)
+    assert proc.returncode == 2
+    (line, ) = proc.stderr.strip().splitlines()[-1:]
+    assert line.startswith('error: InverseNet ') and \
+        'fails its self-check: ' in line
+    assert '% of ' in line and '--accept-failed-check' in line
+    assert 'inverse_net_checkpoint=' not in proc.stdout
     files = glob.glob(osp.join(out, 'inverse_net_*.pth'))
     assert len(files) == 1
-    assert f"inverse_net_checkpoint='{osp.relpath(files[0])}'" in \
-        proc.stdout or 'inverse_net_checkpoint=' in proc.stdout
+    # accepted: the file found in the cache is used, with a warning
+    args.append('--accept-failed-check')
+    proc = run_tool(args)
+    assert 'already holds' in proc.stdout and 'Used anyway' in proc.stdout
+    assert glob.glob(osp.join(out, 'inverse_net_*.pth')) == files
     report = json.load(open(files[0][:-4] + '.json'))
     assert report['settings']['tile_size'] == 32
     assert report['settings']['hidden'] == [256, 64]
     assert report['settings']['steps'] == 5
     assert report['num_val'] == 2
     assert 'frac_identity_below_shift4' in report['val']
-    again = run_tool(args)
-    assert 'already holds' in again.stdout
+    # without --quiet the pretraining shows its progress
+    assert 'InverseNet pretraining: 5/5 (100%)' in proc_first.stdout
     assert glob.glob(osp.join(out, 'inverse_net_*.pth')) == files
     # --results pretrains again (here into another folder) and stores the
     # report's tables with the command, for README blocks
     results = str(tmp_path / 'results.json')
     out2 = str(tmp_path / 'cache2')
-    run_tool(args[:3] + [out2] + args[4:] + ['--results', results])
+    proc = run_tool(args[:3] + [out2] + args[4:] +
+                    ['--results', results, '--quiet'])
+    # --quiet: no progress bar / lines, no loss lines; the result lines stay
+    assert 'InverseNet pretraining: ' not in proc.stdout
+    assert 'inverse-net step' not in proc.stdout
+    assert 'inverse_net_checkpoint=' in proc.stdout
     stored = json.load(open(results))
     assert 'train_inverse_net.py' in stored['command']
     assert '--results' in stored['command']
@@ -90,7 +106,8 @@ def test_train_inverse_net_tool_feeds_the_hook(tmp_path, synthetic_cityscapes):
     hook = InverseNetPretrainHook(
         settings=dict(cfg.custom_hooks[0].settings, steps=5, batch_size=8),
         cache_dir=out,
-        max_val_images=2)
+        max_val_images=2,
+        accept_failed_check=True)
     hook.before_train(runner)
     assert not hook.pretrained_here and hook.checkpoint == files[0]
 
@@ -99,7 +116,7 @@ def test_train_edge_net_cli_unchanged(tmp_path, synthetic_cityscapes):
     out = str(tmp_path / 'edge')
     args = [
         'tools/misc/train_edge_net.py', SEMEDA_CFG, '--out-dir', out, '--name',
-        'edge', '--max-val-images', '1'
+        'edge', '--max-val-images', '1', '--accept-failed-check'
     ] + _options(synthetic_cityscapes, 'custom_hooks.0.settings.max_epochs=1',
                  'custom_hooks.0.settings.crops_per_image=1')
     proc = run_tool(args)

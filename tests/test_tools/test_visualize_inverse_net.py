@@ -7,9 +7,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmboundary.models.utils.inverse_net_pretrain import (
-    evaluate_inverse_net, inverse_net_settings_from_config,
-    pretrain_inverse_net, save_inverse_net)
+from mmboundary.engine.pretraining import inverse_net_settings_from_config
+from mmboundary.models.pretraining.inverse_net import (evaluate_inverse_net,
+                                                       pretrain_inverse_net,
+                                                       save_inverse_net)
 from mmboundary.testing import import_tool
 from tests.test_tools.test_train_aux_nets import IF_CFG, _options
 

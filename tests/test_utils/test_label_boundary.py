@@ -24,8 +24,7 @@ def test_one_home():
     # the package re-exports a function of the module's name
     users = {
         'mmboundary.models.losses.edge_agreement_loss': ['near_mask_torch'],
-        'mmboundary.models.utils.semantic_edge_net_pretrain':
-        ['near_mask_torch'],
+        'mmboundary.models.pretraining.edge_net': ['near_mask_torch'],
         'mmboundary.evaluation.functional.semantic_boundary_stats':
         ['WindowExtrema', 'label_band'],
         'mmboundary.evaluation.functional.boundary_accuracy': ['label_band'],

@@ -14,7 +14,7 @@ config's ``InverseFormLoss`` settings) and draws one PNG:
   separation test), as box plots.
 
 The distances are those of
-:func:`~mmboundary.models.utils.inverse_net_pretrain.separation_distances`,
+:func:`~mmboundary.models.pretraining.inverse_net.separation_distances`,
 which also computes the pretraining report's separation numbers, so the
 picture and the report agree.
 
@@ -85,7 +85,7 @@ def load_val_labels(cfg, max_images: int):
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmseg.registry import DATASETS
 
-    from mmboundary.engine.hooks.frozen_net_pretrain_hook import dataset_labels
+    from mmboundary.engine.pretraining.data import dataset_labels
     if not cfg.get('val_dataloader'):
         raise KeyError('the config has no val_dataloader: the tiles come from '
                        'its validation set; give a config with one.')
@@ -147,10 +147,11 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
     from mmengine.config import Config
 
     import mmboundary  # noqa: F401  (registers the modules)
-    from mmboundary.models.utils.inverse_net_pretrain import (
-        build_inverse_net, inverse_net_settings_from_config,
-        load_inverse_net_state, separation_distances, separation_thetas,
-        validation_tiles)
+    from mmboundary.engine.pretraining.config import \
+        inverse_net_settings_from_config
+    from mmboundary.models.pretraining.inverse_net import (
+        build_inverse_net, load_inverse_net_state, separation_distances,
+        separation_thetas, validation_tiles)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

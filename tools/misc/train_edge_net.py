@@ -13,7 +13,10 @@ the settings and the validation edge precision / recall / F1. With the
 default ``--out-dir`` (the hook's ``cache_dir``) the hook then finds the net
 and does not pretrain again. The command-line pattern is shared with
 ``tools/misc/train_inverse_net.py``
-(:func:`mmboundary.engine.hooks.pretrain_tool_main`).
+(:func:`mmboundary.engine.pretraining.pretrain_tool_main`). A net whose
+clean-GT validation F1 is below 0.5 fails its self-check and is refused
+(exit status 2, the file is kept) unless ``--accept-failed-check`` is given;
+``--quiet`` hides the progress bar.
 
 Example::
 
@@ -28,44 +31,16 @@ shows ``configs/semeda/results/edge_net_pretrain.json``, written with the
 compact config); it is read from the net's ``.json`` report, so a net found
 in the cache is stored without pretraining again.
 """
-import argparse
 import json
 import os
 import os.path as osp
 import sys
 
-from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
-    hook_entry, pretrain_tool_main)
-
-
-def _semeda_loss_cfg(cfg):
-    decode_head = cfg.model.get('decode_head', {})
-    if isinstance(decode_head, (list, tuple)):
-        decode_head = decode_head[-1]
-    losses = decode_head.get('loss_decode', [])
-    if isinstance(losses, dict):
-        losses = [losses]
-    for loss in losses:
-        if loss.get('type') in ('SemedaLoss', 'mmboundary.SemedaLoss'):
-            return loss, decode_head
-    return None, decode_head
-
-
-def pretrain_settings(cfg) -> dict:
-    """Settings from the config (hook entry or ``edge_net_pretrain``) with
-    ``num_classes`` / ``ignore_index`` / ``kernel_size`` from the loss."""
-    settings = dict(cfg.get('edge_net_pretrain', {}) or {})
-    settings = dict(
-        hook_entry(cfg, 'EdgeNetPretrainHook').get('settings', {}) or {},
-        **settings)
-    loss, head = _semeda_loss_cfg(cfg)
-    if loss is not None:
-        settings['num_classes'] = loss['num_classes']
-        settings['ignore_index'] = loss.get('ignore_index', 255)
-        settings['kernel_size'] = loss.get('kernel_size', 3)
-    elif 'num_classes' not in settings:
-        settings['num_classes'] = head['num_classes']
-    return settings
+from mmboundary.engine.hooks import EdgeNetPretrainHook
+from mmboundary.engine.pretraining import (edge_net_settings_from_config,
+                                           pretrain_tool_main)
+from mmboundary.utils.cli import run_cli, strict_parser
+from mmboundary.utils.results_doc import dump_results
 
 
 def report_table(report: dict, checkpoint: str) -> dict:
@@ -99,16 +74,16 @@ def report_table(report: dict, checkpoint: str) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = strict_parser(add_help=False)
     parser.add_argument('--out-json')
     known, rest = parser.parse_known_args(sys.argv[1:] if argv is
                                           None else argv)
     load_start = os.getloadavg()[0]
     path = pretrain_tool_main('Pretrain the SEMEDA semantic edge net.',
-                              'EdgeNetPretrainHook', pretrain_settings,
+                              EdgeNetPretrainHook,
+                              edge_net_settings_from_config,
                               'edge_net_checkpoint', rest)
     if known.out_json:
-        from mmboundary.utils.results_doc import dump_results
         with open(path[:-len('.pth')] + '.json') as f:
             report = json.load(f)
         dump_results(
@@ -119,4 +94,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

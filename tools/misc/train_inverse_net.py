@@ -13,6 +13,11 @@ to it (settings, training loss, the validation separation: fraction of
 tiles where d(identity) < d(4 px shift), d(10 deg rotation), d(1.2x zoom),
 and the median distance over shifts). With the default ``--out-dir`` (the
 hook's ``cache_dir``) a training run of the config then reuses the file.
+A net whose separation fails its self-check (median distance not strictly
+increasing over 0, 2, 4, 8 px shifts, or identity below a 4 px shift on
+fewer than 85 % of the tiles) is refused (exit status 2, the file is kept)
+unless ``--accept-failed-check`` is given; ``--quiet`` hides the progress
+bar.
 
 Example::
 
@@ -23,9 +28,10 @@ Example::
     #   --cfg-options \
     #   model.auxiliary_head.loss_decode.1.inverse_net_checkpoint=PTH
 """
-from mmboundary.engine.hooks.frozen_net_pretrain_hook import pretrain_tool_main
-from mmboundary.models.utils.inverse_net_pretrain import \
-    inverse_net_settings_from_config
+from mmboundary.engine.hooks import InverseNetPretrainHook
+from mmboundary.engine.pretraining import (inverse_net_settings_from_config,
+                                           pretrain_tool_main)
+from mmboundary.utils.cli import run_cli
 
 
 def report_tables(report: dict, wall_s: float) -> dict:
@@ -81,14 +87,15 @@ def report_tables(report: dict, wall_s: float) -> dict:
     return tables
 
 
-def main():
+def main(argv=None):
     pretrain_tool_main(
         'Pretrain the InverseForm InverseNet.',
-        'InverseNetPretrainHook',
+        InverseNetPretrainHook,
         inverse_net_settings_from_config,
         'inverse_net_checkpoint',
+        argv,
         report_tables=report_tables)
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -4,8 +4,8 @@ from .boundary_target_check_hook import (BoundaryTargetCheckHook,
                                          add_boundary_target_check_hook)
 from .edge_net_pretrain_hook import (EdgeNetPretrainHook,
                                      pretrain_edge_net_from_datasets)
-from .frozen_net_pretrain_hook import (FrozenNetPretrainHook, load_label,
-                                       pretrain_tool_main, seg_map_infos)
+from .frozen_net_pretrain_hook import (FrozenNetPretrainHook,
+                                       check_frozen_nets_provided)
 from .instance_mask_check_hook import InstanceMaskCheckHook
 from .inverse_net_pretrain_hook import (InverseNetPretrainHook,
                                         pretrain_inverse_net_from_datasets)
@@ -16,8 +16,7 @@ __all__ = [
     'LossWeightWarmupHook', 'EdgeNetPretrainHook',
     'pretrain_edge_net_from_datasets', 'InstanceMaskCheckHook',
     'RandomStateHook', 'AsyInstCheckHook', 'iter_pipeline_transforms',
-    'FrozenNetPretrainHook', 'load_label', 'pretrain_tool_main',
-    'seg_map_infos', 'InverseNetPretrainHook',
-    'pretrain_inverse_net_from_datasets', 'BoundaryTargetCheckHook',
-    'add_boundary_target_check_hook'
+    'FrozenNetPretrainHook', 'check_frozen_nets_provided',
+    'InverseNetPretrainHook', 'pretrain_inverse_net_from_datasets',
+    'BoundaryTargetCheckHook', 'add_boundary_target_check_hook'
 ]

@@ -9,15 +9,23 @@ barrier and the verified load are the shared mechanism of
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+# yapf: disable
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
-    FrozenNetPretrainHook, load_label, pretrain_from_datasets, seg_map_infos,
-    unwrap_dataset)
+    FrozenNetPretrainHook, unwrap_model)
+from mmboundary.engine.pretraining.data import pretrain_from_datasets
+from mmboundary.models.losses.semeda_loss import SemedaLoss
+from mmboundary.models.pretraining.edge_net import (DEFAULT_PRETRAIN_SETTINGS,
+                                                    edge_net_self_check,
+                                                    pretrain_cache_key,
+                                                    pretrain_semantic_edge_net,
+                                                    save_edge_net,
+                                                    settings_with_defaults)
+from mmboundary.models.pretraining.shared import check_setting_types
 from mmboundary.registry import HOOKS
 
-__all__ = [
-    'EdgeNetPretrainHook', 'pretrain_edge_net_from_datasets', 'load_label',
-    'seg_map_infos', 'unwrap_dataset'
-]
+# yapf: enable
+
+__all__ = ['EdgeNetPretrainHook', 'pretrain_edge_net_from_datasets']
 
 
 def pretrain_edge_net_from_datasets(
@@ -28,7 +36,8 @@ def pretrain_edge_net_from_datasets(
         name: str = 'semantic_edge_net',
         max_val_images: Optional[int] = 100,
         device: str = 'cpu',
-        log: Optional[Callable[[str], None]] = None) -> Tuple[str, str, Dict]:
+        log: Optional[Callable[[str], None]] = None,
+        quiet: bool = False) -> Tuple[str, str, Dict]:
     """Pretrain a SEMEDA edge net on a dataset's GT and write it.
 
     Args:
@@ -36,7 +45,7 @@ def pretrain_edge_net_from_datasets(
         val_dataset: mmseg dataset for the edge precision / recall / F1
             report, or None.
         settings (dict): Pretraining settings (see
-            :data:`~mmboundary.models.utils.semantic_edge_net_pretrain.
+            :data:`~mmboundary.models.pretraining.edge_net.
             DEFAULT_PRETRAIN_SETTINGS`).
         out_dir (str): Output folder.
         name (str): File stem; the checkpoint is
@@ -44,17 +53,17 @@ def pretrain_edge_net_from_datasets(
         max_val_images (int, optional): Evaluate on at most this many
             validation maps (evenly spaced). None: all.
         device (str): Torch device.
-        log (callable, optional): Receives progress lines.
+        log (callable, optional): Receives the per-epoch loss lines.
+        quiet (bool): No progress bar / progress lines.
 
     Returns:
         tuple[str, str, dict]: Checkpoint path, JSON path, report.
     """
-    from mmboundary.models.utils.semantic_edge_net_pretrain import (
-        pretrain_cache_key, pretrain_semantic_edge_net, save_edge_net)
     return pretrain_from_datasets(pretrain_semantic_edge_net,
                                   pretrain_cache_key, save_edge_net,
                                   train_dataset, val_dataset, settings,
-                                  out_dir, name, max_val_images, device, log)
+                                  out_dir, name, max_val_images, device, log,
+                                  quiet)
 
 
 @HOOKS.register_module()
@@ -76,6 +85,10 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
         name (str): File stem. Defaults to 'semantic_edge_net'.
         max_val_images (int, optional): Validation maps used for the F1
             report. Defaults to 100.
+        accept_failed_check (bool): Use an edge net whose clean-GT
+            validation F1 is below
+            :data:`~mmboundary.models.pretraining.edge_net.EDGE_NET_MIN_F1`
+            (with a warning); by default it is refused before training.
     """
 
     default_subdir = 'edge_net'
@@ -88,16 +101,14 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
                  settings: Optional[Dict] = None,
                  cache_dir: Optional[str] = None,
                  name: str = 'semantic_edge_net',
-                 max_val_images: Optional[int] = 100) -> None:
-        super().__init__(settings, cache_dir, name, max_val_images)
+                 max_val_images: Optional[int] = 100,
+                 accept_failed_check: bool = False) -> None:
+        super().__init__(settings, cache_dir, name, max_val_images,
+                         accept_failed_check)
 
     def check_settings(self, settings: Dict) -> None:
         """Unknown keys raise KeyError; values of the wrong kind TypeError;
         counts below 1 and other numbers below 0 ValueError."""
-        from mmboundary.models.utils.pretrained_aux_net import \
-            check_setting_types
-        from mmboundary.models.utils.semantic_edge_net_pretrain import (
-            DEFAULT_PRETRAIN_SETTINGS, settings_with_defaults)
         settings_with_defaults(settings)
         check_setting_types(
             DEFAULT_PRETRAIN_SETTINGS,
@@ -110,9 +121,6 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
     def semeda_losses(model) -> List:
         """Every :class:`SemedaLoss` in ``model`` without a configured
         checkpoint."""
-        from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
-            unwrap_model
-        from mmboundary.models.losses.semeda_loss import SemedaLoss
         return [
             m for m in unwrap_model(model).modules()
             if isinstance(m, SemedaLoss) and m.edge_net_checkpoint is None
@@ -139,15 +147,19 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
             kernel_size=kernel_size)
 
     def cache_key(self, settings: Dict, train_fp: str, val_fp: str) -> str:
-        """:func:`~mmboundary.models.utils.semantic_edge_net_pretrain.
+        """:func:`~mmboundary.models.pretraining.edge_net.
         pretrain_cache_key`."""
-        from mmboundary.models.utils.semantic_edge_net_pretrain import \
-            pretrain_cache_key
         return pretrain_cache_key(settings, train_fp, val_fp)
 
-    def pretrain(self, train_dataset, val_dataset, settings: Dict,
-                 out_dir: str, name: str, device: str,
-                 log: Callable[[str], None]) -> Tuple[str, str, Dict]:
+    def pretrain(self,
+                 train_dataset,
+                 val_dataset,
+                 settings: Dict,
+                 out_dir: str,
+                 name: str,
+                 device: str,
+                 log: Callable[[str], None],
+                 quiet: bool = False) -> Tuple[str, str, Dict]:
         """:func:`pretrain_edge_net_from_datasets`."""
         return pretrain_edge_net_from_datasets(
             train_dataset,
@@ -157,7 +169,14 @@ class EdgeNetPretrainHook(FrozenNetPretrainHook):
             name,
             self.max_val_images,
             device=device,
-            log=log)
+            log=log,
+            quiet=quiet)
+
+    @staticmethod
+    def self_check(report: Dict) -> Optional[List[str]]:
+        """:func:`~mmboundary.models.pretraining.edge_net.
+        edge_net_self_check`."""
+        return edge_net_self_check(report)
 
     def load_into(self, losses: Sequence, path: str) -> None:
         """``SemedaLoss.load_edge_net`` on every loss."""

@@ -9,9 +9,18 @@ barrier and the verified load are
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from mmboundary.datasets.transforms import GenerateSobelBoundary
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import (
-    FrozenNetPretrainHook, pretrain_from_datasets, unwrap_dataset,
-    unwrap_model)
+    FrozenNetPretrainHook, unwrap_model)
+from mmboundary.engine.pretraining.data import (pretrain_from_datasets,
+                                                unwrap_dataset)
+from mmboundary.models.heads import BoundaryHead
+from mmboundary.models.losses.inverseform_loss import InverseFormLoss
+from mmboundary.models.pretraining.inverse_net import (
+    DEFAULT_INVERSE_NET_SETTINGS, inverse_net_cache_key,
+    inverse_net_self_check, inverse_net_settings_with_defaults,
+    pretrain_inverse_net, save_inverse_net)
+from mmboundary.models.pretraining.shared import check_setting_types
 from mmboundary.registry import HOOKS
 
 __all__ = [
@@ -28,30 +37,30 @@ def pretrain_inverse_net_from_datasets(
         name: str = 'inverse_net',
         max_val_images: Optional[int] = 100,
         device: str = 'cpu',
-        log: Optional[Callable[[str], None]] = None) -> Tuple[str, str, Dict]:
+        log: Optional[Callable[[str], None]] = None,
+        quiet: bool = False) -> Tuple[str, str, Dict]:
     """Pretrain an InverseNet on a dataset's GT boundaries and write it.
 
     Args:
         train_dataset: mmseg dataset whose GT label maps train the net.
         val_dataset: mmseg dataset for the separation report, or None.
-        settings (dict): See :data:`~mmboundary.models.utils.
-            inverse_net_pretrain.DEFAULT_INVERSE_NET_SETTINGS`.
+        settings (dict): See :data:`~mmboundary.models.pretraining.
+            inverse_net.DEFAULT_INVERSE_NET_SETTINGS`.
         out_dir (str): Output folder.
         name (str): File stem of ``<name>-<sha256[:8]>.pth`` (+ ``.json``).
         max_val_images (int, optional): Validation maps used (evenly
             spaced). None: all.
         device (str): Torch device.
-        log (callable, optional): Receives progress lines.
+        log (callable, optional): Receives the windowed loss lines.
+        quiet (bool): No progress bar / progress lines.
 
     Returns:
         tuple[str, str, dict]: Checkpoint path, JSON path, report.
     """
-    from mmboundary.models.utils.inverse_net_pretrain import (
-        inverse_net_cache_key, pretrain_inverse_net, save_inverse_net)
     return pretrain_from_datasets(pretrain_inverse_net, inverse_net_cache_key,
                                   save_inverse_net, train_dataset, val_dataset,
                                   settings, out_dir, name, max_val_images,
-                                  device, log)
+                                  device, log, quiet)
 
 
 def check_boundary_pipeline(model, dataset) -> None:
@@ -59,8 +68,6 @@ def check_boundary_pipeline(model, dataset) -> None:
     ``gt_edge_map`` but the training pipeline lacks
     ``GenerateSobelBoundary`` (datasets without a visible pipeline are not
     checked)."""
-    from mmboundary.datasets.transforms import GenerateSobelBoundary
-    from mmboundary.models.heads import BoundaryHead
     heads = [
         m for m in unwrap_model(model).modules()
         if isinstance(m, BoundaryHead) and m.boundary_source == 'gt_edge_map'
@@ -87,7 +94,7 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
     settings), load it into every :class:`InverseFormLoss` without
     ``inverse_net_checkpoint`` on every rank; a resumed run reuses the
     cache. The JSON report next to the checkpoint holds the separation
-    statistics (:func:`~mmboundary.models.utils.inverse_net_pretrain.
+    statistics (:func:`~mmboundary.models.pretraining.inverse_net.
     evaluate_inverse_net`).
 
     Args:
@@ -99,6 +106,10 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
         name (str): File stem. Defaults to 'inverse_net'.
         max_val_images (int, optional): Validation maps of the report.
             Defaults to 100.
+        accept_failed_check (bool): Use an InverseNet whose separation
+            report fails :func:`~mmboundary.models.pretraining.inverse_net.
+            inverse_net_self_check` (with a warning); by default it is
+            refused before training.
     """
 
     default_subdir = 'inverse_net'
@@ -111,8 +122,10 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
                  settings: Optional[Dict] = None,
                  cache_dir: Optional[str] = None,
                  name: str = 'inverse_net',
-                 max_val_images: Optional[int] = 100) -> None:
-        super().__init__(settings, cache_dir, name, max_val_images)
+                 max_val_images: Optional[int] = 100,
+                 accept_failed_check: bool = False) -> None:
+        super().__init__(settings, cache_dir, name, max_val_images,
+                         accept_failed_check)
 
     def before_train(self, runner) -> None:
         """Check the boundary target is in the pipeline, then pretrain (rank
@@ -124,10 +137,6 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
         """Unknown keys raise KeyError; values of the wrong kind TypeError;
         counts below 1 and other numbers below 0 ValueError; an unknown
         distance ValueError."""
-        from mmboundary.models.utils.inverse_net_pretrain import (
-            DEFAULT_INVERSE_NET_SETTINGS, inverse_net_settings_with_defaults)
-        from mmboundary.models.utils.pretrained_aux_net import \
-            check_setting_types
         check_setting_types(
             DEFAULT_INVERSE_NET_SETTINGS,
             settings,
@@ -138,7 +147,6 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
 
     def target_losses(self, model) -> List:
         """Every :class:`InverseFormLoss` without a checkpoint."""
-        from mmboundary.models.losses.inverseform_loss import InverseFormLoss
         return [
             m for m in unwrap_model(model).modules() if
             isinstance(m, InverseFormLoss) and m.inverse_net_checkpoint is None
@@ -155,15 +163,19 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
         return dict(self.settings, **dict(keys.pop()))
 
     def cache_key(self, settings: Dict, train_fp: str, val_fp: str) -> str:
-        """:func:`~mmboundary.models.utils.inverse_net_pretrain.
+        """:func:`~mmboundary.models.pretraining.inverse_net.
         inverse_net_cache_key`."""
-        from mmboundary.models.utils.inverse_net_pretrain import \
-            inverse_net_cache_key
         return inverse_net_cache_key(settings, train_fp, val_fp)
 
-    def pretrain(self, train_dataset, val_dataset, settings: Dict,
-                 out_dir: str, name: str, device: str,
-                 log: Callable[[str], None]) -> Tuple[str, str, Dict]:
+    def pretrain(self,
+                 train_dataset,
+                 val_dataset,
+                 settings: Dict,
+                 out_dir: str,
+                 name: str,
+                 device: str,
+                 log: Callable[[str], None],
+                 quiet: bool = False) -> Tuple[str, str, Dict]:
         """:func:`pretrain_inverse_net_from_datasets`."""
         return pretrain_inverse_net_from_datasets(
             train_dataset,
@@ -173,7 +185,14 @@ class InverseNetPretrainHook(FrozenNetPretrainHook):
             name,
             self.max_val_images,
             device=device,
-            log=log)
+            log=log,
+            quiet=quiet)
+
+    @staticmethod
+    def self_check(report: Dict) -> Optional[List[str]]:
+        """:func:`~mmboundary.models.pretraining.inverse_net.
+        inverse_net_self_check`."""
+        return inverse_net_self_check(report)
 
     def load_into(self, losses: Sequence, path: str) -> None:
         """``InverseFormLoss.load_inverse_net`` on every loss."""

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmboundary.models.pretraining.inverse_net import load_inverse_net_state
 from mmboundary.models.utils.frozen import FrozenAuxNet
 from mmboundary.models.utils.inverse_net import (TRANSFORM_OF_DISTANCE,
                                                  InverseNet, check_distance,
@@ -242,9 +243,7 @@ class InverseFormLoss(nn.Module):
 
     def load_inverse_net(self, path: str) -> None:
         """Load verified InverseNet weights (see :func:`~mmboundary.models.
-        utils.inverse_net_pretrain.load_inverse_net_state`)."""
-        from mmboundary.models.utils.inverse_net_pretrain import \
-            load_inverse_net_state
+        pretraining.inverse_net.load_inverse_net_state`)."""
         state = load_inverse_net_state(path, self.inverse_net.net)
         self.inverse_net.load_verified(state)
         self._ready = False

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmboundary.models.pretraining.edge_net import load_edge_net_state
 from mmboundary.models.utils.frozen import FrozenAuxNet
 from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
                                                        one_hot_masks)
@@ -208,10 +209,8 @@ class SemedaLoss(nn.Module):
 
     def load_edge_net(self, path: str) -> None:
         """Load verified edge-net weights from ``path`` (see
-        :func:`~mmboundary.models.utils.semantic_edge_net_pretrain.
-        load_edge_net_state` for the checks)."""
-        from mmboundary.models.utils.semantic_edge_net_pretrain import \
-            load_edge_net_state
+        :func:`~mmboundary.models.pretraining.edge_net.load_edge_net_state`
+        for the checks)."""
         state = load_edge_net_state(path, self.num_classes,
                                     self.edge_net.net.kernel_size)
         self.edge_net.load_verified(state)

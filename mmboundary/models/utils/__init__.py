@@ -6,16 +6,13 @@ from .inverse_net import (InverseNet, euclidean_distance, geodesic_distance,
                           warp_boundary)
 from .mean_shift import (MeanShiftDiscretizer, blurring_mean_shift,
                          extend_boxes, mean_shift_kernel)
-from .semantic_edge_net import (SemanticEdgeNet, edge_target,
-                                evaluate_edge_net, load_edge_net_state,
-                                pretrain_semantic_edge_net, save_edge_net)
+from .semantic_edge_net import SemanticEdgeNet, edge_target, one_hot_masks
 
 __all__ = [
     'FrozenAuxNet', 'TRAINING_ONLY_MARKER', 'training_only_prefixes',
-    'SemanticEdgeNet', 'edge_target', 'evaluate_edge_net',
-    'load_edge_net_state', 'pretrain_semantic_edge_net', 'save_edge_net',
-    'MeanShiftDiscretizer', 'blurring_mean_shift', 'extend_boxes',
-    'mean_shift_kernel', 'rgb_to_lab', 'color_affinity', 'depth_grad_affinity',
-    'dilated_neighbours', 'downsample_depth', 'srgb_bytes_to_lab',
-    'InverseNet', 'euclidean_distance', 'geodesic_distance', 'warp_boundary'
+    'SemanticEdgeNet', 'edge_target', 'one_hot_masks', 'MeanShiftDiscretizer',
+    'blurring_mean_shift', 'extend_boxes', 'mean_shift_kernel', 'rgb_to_lab',
+    'color_affinity', 'depth_grad_affinity', 'dilated_neighbours',
+    'downsample_depth', 'srgb_bytes_to_lab', 'InverseNet',
+    'euclidean_distance', 'geodesic_distance', 'warp_boundary'
 ]

@@ -14,8 +14,7 @@ semantic edge aware loss", Pattern Recognition 2020 (Sec. 3.2, Algorithm 1).
 
 The pretraining loop (Algorithm 1, first loop), its settings, checkpoint
 writing and verified loading are in
-:mod:`mmboundary.models.utils.semantic_edge_net_pretrain`; their names are
-still importable from here.
+:mod:`mmboundary.models.pretraining.edge_net`.
 """
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
@@ -177,24 +176,6 @@ def one_hot_masks(label: torch.Tensor,
     return onehot.masked_fill(ignore.unsqueeze(1), fill)
 
 
-#: Names of the pretraining core, importable from here as before the split.
-_PRETRAINING_NAMES = ('noisy_soft_masks', 'pretrain_semantic_edge_net',
-                      'evaluate_edge_net', 'save_edge_net',
-                      'load_edge_net_state', 'edge_net_state',
-                      'pretrain_cache_key', 'files_fingerprint',
-                      'settings_with_defaults', 'DEFAULT_PRETRAIN_SETTINGS',
-                      'PRETRAIN_RECIPE_VERSION')
-
-
-def __getattr__(name: str):
-    """Resolve the pretraining names lazily (no import cycle)."""
-    if name in _PRETRAINING_NAMES:
-        from mmboundary.models.utils import semantic_edge_net_pretrain
-        return getattr(semantic_edge_net_pretrain, name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
 __all__: List[str] = [
-    'SemanticEdgeNet', 'EdgeNetOutput', 'edge_target', 'one_hot_masks',
-    *_PRETRAINING_NAMES
+    'SemanticEdgeNet', 'EdgeNetOutput', 'edge_target', 'one_hot_masks'
 ]

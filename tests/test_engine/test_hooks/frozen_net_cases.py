@@ -21,10 +21,10 @@ import mmboundary.engine.hooks.edge_net_pretrain_hook as edge_mod
 import mmboundary.engine.hooks.inverse_net_pretrain_hook as inverse_mod
 from mmboundary.engine.hooks import EdgeNetPretrainHook, InverseNetPretrainHook
 from mmboundary.models.losses import InverseFormLoss, SemedaLoss
+from mmboundary.models.pretraining.edge_net import edge_net_state
+from mmboundary.models.pretraining.inverse_net import inverse_net_state
 from mmboundary.models.utils.inverse_net import InverseNet
-from mmboundary.models.utils.inverse_net_pretrain import inverse_net_state
-from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
-                                                       edge_net_state)
+from mmboundary.models.utils.semantic_edge_net import SemanticEdgeNet
 
 
 class FakeSegDataset:
@@ -103,6 +103,14 @@ class EdgeCase:
     other_settings = dict(settings, noise_std=0.5)
     # settings in the report: from the hook and from the loss
     reported = dict(max_epochs=2, num_classes=3, ignore_index=255)
+    # hand-made validation parts of the report: failing / passing the
+    # self-check, and how the failure names the measured values
+    failing_report = dict(
+        val_clean=dict(precision=0.0, recall=0.0, f1=0.0, tp=0, fp=0, fn=7))
+    failing_values = ('validation edge F1 on clean GT 0.0000 < 0.5 '
+                      '(precision 0.0000, recall 0.0000, TP 0, FP 0, FN 7)')
+    passing_report = dict(
+        val_clean=dict(precision=0.9, recall=0.9, f1=0.9, tp=9, fp=1, fn=1))
 
     def labels(self, seed=0, ignored=np.s_[0]):
         """Four 24x24 maps of 6x6 blocks, ``ignored`` pixels set to 255
@@ -168,6 +176,34 @@ class InverseCase:
         steps=6, batch_size=4, tiles_per_image=2, label_scale_range=(1.0, 1.0))
     other_settings = dict(settings, steps=5)
     reported = dict(steps=6, tile_size=16, distance='euclidean')
+    failing_report = dict(
+        val=dict(
+            num_tiles=40,
+            shift_median={
+                '0': 0.3,
+                '1': 0.2,
+                '2': 0.2,
+                '4': 0.1,
+                '8': 0.1
+            },
+            median_increasing_0_2_4_8=False,
+            frac_identity_below_shift4=0.25))
+    failing_values = (
+        'the median distance does not increase strictly over shifts (0 px '
+        '0.3000, 2 px 0.2000, 4 px 0.1000, 8 px 0.1000); d(identity) < d(4 '
+        'px shift) on 25.0% of 40 tiles < 85%')
+    passing_report = dict(
+        val=dict(
+            num_tiles=40,
+            shift_median={
+                '0': 0.01,
+                '1': 0.02,
+                '2': 0.03,
+                '4': 0.04,
+                '8': 0.05
+            },
+            median_increasing_0_2_4_8=True,
+            frac_identity_below_shift4=0.95))
 
     def dataset(self, folder):
         """Three 32x40 maps of 8x8 blocks."""

@@ -8,6 +8,7 @@ in test_edge_net_pretrain_hook.py / test_inverse_net_pretrain_hook.py;
 bad constructor arguments are in tests/test_bad_inputs.py."""
 import glob
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -16,6 +17,7 @@ import torch
 import mmboundary.engine.hooks.frozen_net_pretrain_hook as base_mod
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
     check_frozen_nets_provided
+from mmboundary.models.pretraining import FailedSelfCheck
 from mmboundary.registry import HOOKS
 from .frozen_net_cases import (CASE_BY_NAME, CASES, FakeSegDataset,
                                count_pretraining, runner_stub)
@@ -37,8 +39,11 @@ def calls(case, monkeypatch):
 
 
 def _run(case, work_dir, dataset, model=None, val_dataset=None, **hook_kwargs):
-    """Build the case's hook, run its before_train; return hook, runner."""
-    hook = case.hook_cls(**dict(dict(settings=case.settings), **hook_kwargs))
+    """Build the case's hook, run its before_train; return hook, runner.
+    The tiny nets fail their self-check, accepted here unless the test says
+    otherwise (the check itself: test_failed_self_check_...)."""
+    hook = case.hook_cls(**dict(
+        dict(settings=case.settings, accept_failed_check=True), **hook_kwargs))
     runner = runner_stub(work_dir, dataset, model or case.model(), val_dataset)
     hook.before_train(runner)
     return hook, runner
@@ -59,7 +64,10 @@ def test_pretrains_once_writes_report_and_reuses_cache(tmp_path, case, dataset,
                                                        calls):
     runner = runner_stub(tmp_path, dataset, case.model())
     hook = HOOKS.build(
-        dict(type=case.hook_cls.__name__, settings=case.settings))
+        dict(
+            type=case.hook_cls.__name__,
+            settings=case.settings,
+            accept_failed_check=True))
     hook.before_train(runner)
     assert len(calls) == 1 and hook.pretrained_here
     assert _cached(tmp_path, case) == [hook.checkpoint]
@@ -110,6 +118,55 @@ def test_cached_file_is_verified_on_load(tmp_path, case, dataset, calls):
         _run(case, tmp_path, dataset)
     assert hook.checkpoint in str(info.value)
     assert len(calls) == 1  # the file was found, not pretrained again
+
+
+def _write_report(checkpoint, **parts):
+    path = checkpoint[:-len('.pth')] + '.json'
+    with open(path) as f:
+        report = json.load(f)
+    report.update(parts)
+    with open(path, 'w') as f:
+        json.dump(report, f)
+    return path
+
+
+def test_failed_self_check_is_refused_before_training(tmp_path, case, dataset,
+                                                      calls):
+    """A cached net whose report fails its self-check (hand-made report) is
+    refused with the measured values and the accepting option; a passing
+    report, or accept_failed_check=True, lets it be loaded."""
+    hook, _ = _run(case, tmp_path, dataset)
+    name = case.hook_cls.__name__
+    _write_report(hook.checkpoint, **case.failing_report)
+    model = case.model()
+    with pytest.raises(FailedSelfCheck) as info:
+        _run(case, tmp_path, dataset, model, accept_failed_check=False)
+    msg = str(info.value)
+    assert msg.startswith(f'{case.hook_cls.net_description} '
+                          f'{hook.checkpoint} fails its self-check: ')
+    assert case.failing_values in msg
+    assert f'accept_failed_check=True on {name}' in msg
+    assert int(case.net(model.loss).pretrained) == 0  # nothing loaded
+    assert len(calls) == 1  # found in the cache, not pretrained again
+    # accepted: loaded, with a warning naming the values
+    hook2, runner = _run(case, tmp_path, dataset, accept_failed_check=True)
+    assert hook2.checkpoint == hook.checkpoint
+    assert int(case.net(runner.model.loss).pretrained) == 1
+    # a passing report: loaded without accepting anything
+    _write_report(hook.checkpoint, **case.passing_report)
+    hook3, runner = _run(case, tmp_path, dataset, accept_failed_check=False)
+    assert int(case.net(runner.model.loss).pretrained) == 1
+    # no report at all: refused, naming the missing file
+    json_path = hook.checkpoint[:-len('.pth')] + '.json'
+    os.remove(json_path)
+    with pytest.raises(FailedSelfCheck, match=json_path.replace('.', r'\.')):
+        _run(case, tmp_path, dataset, accept_failed_check=False)
+
+
+def test_accept_failed_check_must_be_a_bool(case):
+    with pytest.raises(TypeError, match='accept_failed_check'):
+        case.hook_cls(accept_failed_check='yes')
+    assert case.hook_cls().accept_failed_check is False
 
 
 def test_rank0_pretrains_every_rank_loads(tmp_path, case, dataset, calls,

@@ -9,9 +9,9 @@ from mmboundary.models.losses import InverseFormLoss
 from mmboundary.models.losses.inverseform_loss import (extract_tiles,
                                                        grid_tiles, tile_boxes,
                                                        tile_starts)
+from mmboundary.models.pretraining.inverse_net import inverse_net_state
 from mmboundary.models.utils import training_only_prefixes
 from mmboundary.models.utils.inverse_net import InverseNet, params_to_matrix
-from mmboundary.models.utils.inverse_net_pretrain import inverse_net_state
 from mmboundary.registry import MODELS
 
 T = 4

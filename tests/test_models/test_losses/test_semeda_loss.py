@@ -6,9 +6,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmboundary.models.losses import SemedaLoss
+from mmboundary.models.pretraining.edge_net import edge_net_state
 from mmboundary.models.utils import training_only_prefixes
-from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
-                                                       edge_net_state)
+from mmboundary.models.utils.semantic_edge_net import SemanticEdgeNet
 from mmboundary.registry import MODELS
 
 C = 3

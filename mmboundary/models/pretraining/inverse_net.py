@@ -28,7 +28,8 @@ the exact recipe is not public. Ours (every setting enters the cache key):
 :func:`evaluate_inverse_net` writes the separation report: on validation
 boundary tiles, the fraction of tiles where d(identity) < d(4 px shift),
 d(10 degree rotation), d(1.2x zoom), and the median distance for shifts of
-0, 1, 2, 4, 8 px.
+0, 1, 2, 4, 8 px; :func:`inverse_net_self_check` says whether it shows a
+usable net.
 """
 import json
 import math
@@ -41,6 +42,12 @@ import torch
 import torch.nn.functional as F
 
 # yapf: disable
+from mmboundary.models.pretraining.shared import (complete_settings,
+                                                  isolated_rng,
+                                                  load_aux_net_state,
+                                                  save_aux_net,
+                                                  settings_cache_key,
+                                                  train_aux_net)
 from mmboundary.models.utils.inverse_net import (TRANSFORM_OF_DISTANCE,
                                                  InverseNet, check_distance,
                                                  geodesic_distance,
@@ -48,12 +55,6 @@ from mmboundary.models.utils.inverse_net import (TRANSFORM_OF_DISTANCE,
                                                  matrix_to_params,
                                                  params_to_matrix,
                                                  warp_boundary)
-from mmboundary.models.utils.pretrained_aux_net import (complete_settings,
-                                                        isolated_rng,
-                                                        load_aux_net_state,
-                                                        save_aux_net,
-                                                        settings_cache_key,
-                                                        train_aux_net)
 from mmboundary.utils.label_boundary import sobel_boundary_map
 
 # yapf: enable
@@ -293,14 +294,13 @@ def _pool(train_labels: Callable[[int], np.ndarray], num_train: int, cfg: Dict,
     return torch.from_numpy(np.stack(tiles).astype(np.uint8)).unsqueeze(1)
 
 
-def pretrain_inverse_net(
-        train_labels: Callable[[int], np.ndarray],
-        num_train: int,
-        settings: Optional[Dict] = None,
-        val_labels: Optional[Sequence[np.ndarray]] = None,
-        device: str = 'cpu',
-        log: Optional[Callable[[str],
-                               None]] = None) -> Tuple[InverseNet, Dict]:
+def pretrain_inverse_net(train_labels: Callable[[int], np.ndarray],
+                         num_train: int,
+                         settings: Optional[Dict] = None,
+                         val_labels: Optional[Sequence[np.ndarray]] = None,
+                         device: str = 'cpu',
+                         log: Optional[Callable[[str], None]] = None,
+                         quiet: bool = False) -> Tuple[InverseNet, Dict]:
     """Pretrain an InverseNet on a dataset's GT boundaries (Sec. 3.4).
 
     Deterministic given ``settings['seed']`` (the caller's global RNG
@@ -314,7 +314,8 @@ def pretrain_inverse_net(
         val_labels (sequence of arrays, optional): Validation label maps
             for the separation report.
         device (str): Torch device.
-        log (callable, optional): Receives progress lines.
+        log (callable, optional): Receives the windowed loss lines.
+        quiet (bool): No progress bar / progress lines.
 
     Returns:
         tuple[InverseNet, dict]: The net (eval mode, ``pretrained`` set) and
@@ -346,9 +347,16 @@ def pretrain_inverse_net(
             log(f'inverse-net step {done}/{cfg["steps"]}: loss '
                 f'{mean:.5f} ({time.time() - t0:.0f}s)')
 
-        losses = train_aux_net(net, batch_loss, cfg['steps'],
-                               cfg['lr'], cfg['weight_decay'],
-                               max(cfg['steps'] // 10, 1), on_window)
+        losses = train_aux_net(
+            net,
+            batch_loss,
+            cfg['steps'],
+            cfg['lr'],
+            cfg['weight_decay'],
+            max(cfg['steps'] // 10, 1),
+            on_window,
+            desc='InverseNet pretraining',
+            quiet=quiet)
         first = losses[0] if losses else float('nan')
         last = windows[-1] if windows else float('nan')
         report = dict(
@@ -484,43 +492,42 @@ def evaluate_inverse_net(net: InverseNet,
     }
 
 
-def inverse_form_loss_cfg(cfg) -> Dict:
-    """The first ``InverseFormLoss`` entry of any decode / auxiliary head's
-    ``loss_decode`` of a segmentation config.
+#: Least fraction of validation tiles where d(identity) < d(4 px shift) of a
+#: usable InverseNet (the InverseForm spec's warning level; the stored tiny
+#: config reaches 0.985).
+INVERSE_NET_MIN_FRAC_SHIFT4 = 0.85
 
-    Raises:
-        KeyError: the config has none.
+
+def inverse_net_self_check(report: Dict) -> Optional[List[str]]:
+    """What makes the pretrained InverseNet of ``report`` unusable.
+
+    The check, on the validation separation report (``val``, see
+    :func:`evaluate_inverse_net`): the median distance strictly increases
+    over shifts of 0, 2, 4, 8 px, and d(identity) < d(4 px shift) on at
+    least :data:`INVERSE_NET_MIN_FRAC_SHIFT4` of the tiles.
+
+    Args:
+        report (dict): The pretraining report.
+
+    Returns:
+        list[str] | None: Each failure with its measured values and bound
+        (empty: passed); None when the report has no validation part.
     """
-    model = cfg.model
-    for key in ('decode_head', 'auxiliary_head'):
-        heads = model.get(key) or []
-        for head in heads if isinstance(heads, (list, tuple)) else [heads]:
-            losses = head.get('loss_decode', [])
-            losses = [losses] if isinstance(losses, dict) else losses
-            for loss in losses:
-                if loss.get('type') in ('InverseFormLoss',
-                                        'mmboundary.InverseFormLoss'):
-                    return dict(loss)
-    raise KeyError('No InverseFormLoss in any loss_decode of the config; add '
-                   "dict(type='InverseFormLoss', ...) to a BoundaryHead.")
-
-
-def inverse_net_settings_from_config(cfg) -> Dict:
-    """Pretraining settings of a config, as ``InverseNetPretrainHook``
-    completes them: the recipe (the hook entry's ``settings``, overridden
-    by a top-level ``inverse_net_pretrain=dict(...)``) plus the net and
-    distance settings of its ``InverseFormLoss``."""
-    from mmboundary.engine.hooks.frozen_net_pretrain_hook import hook_entry
-    from mmboundary.models.losses import InverseFormLoss
-    settings = dict(cfg.get('inverse_net_pretrain', {}) or {})
-    settings = dict(
-        hook_entry(cfg, 'InverseNetPretrainHook').get('settings', {}) or {},
-        **settings)
-    loss_cfg = inverse_form_loss_cfg(cfg)
-    loss_cfg.pop('type')
-    loss_cfg['inverse_net_checkpoint'] = None
-    settings.update(InverseFormLoss(**loss_cfg).net_settings())
-    return settings
+    val = report.get('val')
+    if not val:
+        return None
+    failures = []
+    if not val['median_increasing_0_2_4_8']:
+        medians = ', '.join(f'{k} px {val["shift_median"][k]:.4f}'
+                            for k in ('0', '2', '4', '8'))
+        failures.append('the median distance does not increase strictly '
+                        f'over shifts ({medians})')
+    frac = val['frac_identity_below_shift4']
+    if not frac >= INVERSE_NET_MIN_FRAC_SHIFT4:
+        failures.append(f'd(identity) < d(4 px shift) on {frac:.1%} of '
+                        f'{val["num_tiles"]} tiles < '
+                        f'{INVERSE_NET_MIN_FRAC_SHIFT4:.0%}')
+    return failures
 
 
 def inverse_net_state(net: InverseNet, report: Dict, settings: Dict) -> Dict:
@@ -605,7 +612,6 @@ __all__: List[str] = [
     'build_inverse_net', 'sample_transforms', 'boundary_tiles',
     'pretrain_inverse_net', 'evaluate_inverse_net', 'inverse_net_state',
     'SEPARATION_TRANSFORMS', 'separation_thetas', 'validation_tiles',
-    'separation_distances', 'inverse_form_loss_cfg',
-    'inverse_net_settings_from_config', 'save_inverse_net',
-    'load_inverse_net_state'
+    'separation_distances', 'save_inverse_net', 'load_inverse_net_state',
+    'INVERSE_NET_MIN_FRAC_SHIFT4', 'inverse_net_self_check'
 ]

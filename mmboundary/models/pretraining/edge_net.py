@@ -5,9 +5,10 @@
 :class:`~mmboundary.models.utils.SemanticEdgeNet` on GT label maps;
 ``tools/misc/train_edge_net.py`` and
 :class:`mmboundary.engine.hooks.EdgeNetPretrainHook` both call it (through
-:func:`mmboundary.engine.hooks.pretrain_edge_net_from_datasets`). Caching,
-saving and verified loading use the shared mechanism of
-:mod:`mmboundary.models.utils.pretrained_aux_net`.
+:func:`mmboundary.engine.hooks.pretrain_edge_net_from_datasets`).
+:func:`edge_net_self_check` says whether the report shows a usable net.
+Caching, saving and verified loading use the shared mechanism of
+:mod:`mmboundary.models.pretraining.shared`.
 """
 import json
 import math
@@ -19,13 +20,12 @@ import torch
 import torch.nn.functional as F
 
 # yapf: disable
-from mmboundary.models.utils.pretrained_aux_net import (complete_settings,
-                                                        files_fingerprint,
-                                                        isolated_rng,
-                                                        load_aux_net_state,
-                                                        save_aux_net,
-                                                        settings_cache_key,
-                                                        train_aux_net)
+from mmboundary.models.pretraining.shared import (complete_settings,
+                                                  isolated_rng,
+                                                  load_aux_net_state,
+                                                  save_aux_net,
+                                                  settings_cache_key,
+                                                  train_aux_net)
 from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
                                                        one_hot_masks)
 from mmboundary.utils.label_boundary import near_mask_torch, semantic_edge_map
@@ -191,13 +191,13 @@ def evaluate_edge_net(net: SemanticEdgeNet,
 
 
 def pretrain_semantic_edge_net(
-    train_labels: Callable[[int], np.ndarray],
-    num_train: int,
-    settings: Optional[Dict] = None,
-    val_labels: Optional[Sequence[np.ndarray]] = None,
-    device: str = 'cpu',
-    log: Optional[Callable[[str],
-                           None]] = None) -> Tuple[SemanticEdgeNet, Dict]:
+        train_labels: Callable[[int], np.ndarray],
+        num_train: int,
+        settings: Optional[Dict] = None,
+        val_labels: Optional[Sequence[np.ndarray]] = None,
+        device: str = 'cpu',
+        log: Optional[Callable[[str], None]] = None,
+        quiet: bool = False) -> Tuple[SemanticEdgeNet, Dict]:
     """Pretrain g_phi (SEMEDA Algorithm 1, first loop; eq. 4).
 
     Each step takes ``batch_size`` random ``crop_size`` crops of training GT
@@ -217,7 +217,8 @@ def pretrain_semantic_edge_net(
         val_labels (sequence of arrays, optional): Validation label maps for
             the clean and noisy edge precision / recall / F1.
         device (str): Torch device. Defaults to 'cpu'.
-        log (callable, optional): Receives progress lines.
+        log (callable, optional): Receives the per-epoch loss lines.
+        quiet (bool): No progress bar / progress lines.
 
     Returns:
         tuple[SemanticEdgeNet, dict]: The trained net (in eval mode, its
@@ -232,13 +233,14 @@ def pretrain_semantic_edge_net(
     # Seeded, without touching the caller's global RNG streams (the hook
     # runs this inside segmentor training).
     with isolated_rng(device, cfg['seed']):
-        return _pretrain(cfg, train_labels, num_train, val_labels, device, log)
+        return _pretrain(cfg, train_labels, num_train, val_labels, device, log,
+                         quiet)
 
 
-def _pretrain(cfg: Dict, train_labels: Callable[[int],
-                                                np.ndarray], num_train: int,
-              val_labels: Optional[Sequence[np.ndarray]], device: str,
-              log: Callable[[str], None]) -> Tuple[SemanticEdgeNet, Dict]:
+def _pretrain(cfg: Dict, train_labels: Callable[[int], np.ndarray],
+              num_train: int, val_labels: Optional[Sequence[np.ndarray]],
+              device: str, log: Callable[[str], None],
+              quiet: bool) -> Tuple[SemanticEdgeNet, Dict]:
     rng = np.random.default_rng(cfg['seed'])
     gen = torch.Generator(device=device).manual_seed(cfg['seed'])
     net = SemanticEdgeNet(
@@ -277,8 +279,16 @@ def _pretrain(cfg: Dict, train_labels: Callable[[int],
             f'loss {mean:.4f} ({done}/{total} steps, '
             f'{time.time() - t0:.0f}s)')
 
-    losses = train_aux_net(net, batch_loss, total, cfg['lr'],
-                           cfg['weight_decay'], steps_per_epoch, on_epoch)
+    losses = train_aux_net(
+        net,
+        batch_loss,
+        total,
+        cfg['lr'],
+        cfg['weight_decay'],
+        steps_per_epoch,
+        on_epoch,
+        desc='edge-net pretraining',
+        quiet=quiet)
     step = len(losses)
     last = epochs[-1] if epochs else float('nan')
     report = dict(
@@ -306,6 +316,39 @@ def _pretrain(cfg: Dict, train_labels: Callable[[int],
     return net, report
 
 
+#: Least clean-GT validation edge F1 of a usable edge net (the stored tiny
+#: config reaches 0.99; a net that predicts no edge has 0).
+EDGE_NET_MIN_F1 = 0.5
+
+
+def edge_net_self_check(report: Dict) -> Optional[List[str]]:
+    """What makes the pretrained edge net of ``report`` unusable.
+
+    The check: edge F1 on clean one-hot validation GT (``val_clean``) of at
+    least :data:`EDGE_NET_MIN_F1`.
+
+    Args:
+        report (dict): The pretraining report (see
+            :func:`pretrain_semantic_edge_net`).
+
+    Returns:
+        list[str] | None: Each failure with its measured values and bound
+        (empty: passed); None when the report has no validation part (no
+        validation data: nothing was measured).
+    """
+    val = report.get('val_clean')
+    if val is None:
+        return None
+    if val['f1'] >= EDGE_NET_MIN_F1:
+        return []
+    return [
+        f'validation edge F1 on clean GT {val["f1"]:.4f} < '
+        f'{EDGE_NET_MIN_F1} (precision {val["precision"]:.4f}, recall '
+        f'{val["recall"]:.4f}, TP {val["tp"]}, FP {val["fp"]}, FN '
+        f'{val["fn"]})'
+    ]
+
+
 def edge_net_state(net: SemanticEdgeNet, report: Dict) -> Dict:
     """Checkpoint content written for a pretrained edge net: a plain
     tensor ``state_dict`` and JSON-able ``meta`` (loadable with
@@ -327,7 +370,7 @@ def save_edge_net(net: SemanticEdgeNet, report: Dict, out_dir: str,
     """Write ``<name>-<sha256[:8]>.pth`` and the JSON report next to it.
 
     Written atomically by
-    :func:`~mmboundary.models.utils.pretrained_aux_net.save_aux_net`.
+    :func:`~mmboundary.models.pretraining.shared.save_aux_net`.
 
     Returns:
         tuple[str, str]: Paths of the checkpoint and of the JSON.
@@ -380,6 +423,7 @@ def load_edge_net_state(path: str,
 __all__: List[str] = [
     'noisy_soft_masks', 'pretrain_semantic_edge_net', 'evaluate_edge_net',
     'save_edge_net', 'load_edge_net_state', 'edge_net_state',
-    'pretrain_cache_key', 'files_fingerprint', 'settings_with_defaults',
-    'DEFAULT_PRETRAIN_SETTINGS', 'PRETRAIN_RECIPE_VERSION'
+    'pretrain_cache_key', 'settings_with_defaults',
+    'DEFAULT_PRETRAIN_SETTINGS', 'PRETRAIN_RECIPE_VERSION', 'EDGE_NET_MIN_F1',
+    'edge_net_self_check'
 ]

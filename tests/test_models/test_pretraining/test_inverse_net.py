@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from mmboundary.models.utils.inverse_net import InverseNet
-from mmboundary.models.utils.inverse_net_pretrain import (
-    boundary_tiles, evaluate_inverse_net, inverse_net_cache_key,
+from mmboundary.models.pretraining.inverse_net import (
+    INVERSE_NET_MIN_FRAC_SHIFT4, boundary_tiles, evaluate_inverse_net,
+    inverse_net_cache_key, inverse_net_self_check,
     inverse_net_settings_with_defaults, load_inverse_net_state,
     pretrain_inverse_net, sample_transforms, save_inverse_net)
+from mmboundary.models.utils.inverse_net import InverseNet
 from mmboundary.utils.label_boundary import sobel_boundary_map
 
 TINY = dict(
@@ -164,3 +165,41 @@ def test_evaluate_on_an_ideal_net():
     assert rep['median_increasing_0_2_4_8']
     assert rep['shift_median']['1'] < rep['shift_median']['8']
     assert math.isfinite(rep['frac_identity_below_rot10'])
+
+
+def _separation(medians, frac_shift4, tiles=200):
+    seq = [medians[k] for k in ('0', '2', '4', '8')]
+    return dict(
+        val=dict(
+            num_tiles=tiles,
+            identity_median=medians['0'],
+            shift_median=medians,
+            median_increasing_0_2_4_8=all(a < b for a, b in zip(seq, seq[1:])),
+            frac_identity_below_shift4=frac_shift4,
+            frac_identity_below_rot10=0.5,
+            **{'frac_identity_below_zoom1.2': 0.5}))
+
+
+GOOD = {'0': 0.04, '1': 0.06, '2': 0.11, '4': 0.25, '8': 0.40}
+
+
+def test_self_check_on_hand_made_reports():
+    assert INVERSE_NET_MIN_FRAC_SHIFT4 == 0.85
+    assert inverse_net_self_check(_separation(GOOD, 0.985)) == []
+    # exactly at the bound passes
+    assert inverse_net_self_check(_separation(GOOD, 0.85)) == []
+    # medians that stop increasing (4 px == 8 px) fail, values named
+    flat = dict(GOOD, **{'8': 0.25})
+    assert inverse_net_self_check(_separation(flat, 0.9)) == [
+        'the median distance does not increase strictly over shifts (0 px '
+        '0.0400, 2 px 0.1100, 4 px 0.2500, 8 px 0.2500)'
+    ]
+    # too few tiles below a 4 px shift
+    assert inverse_net_self_check(_separation(GOOD, 0.845)) == [
+        'd(identity) < d(4 px shift) on 84.5% of 200 tiles < 85%'
+    ]
+    # both at once, and a NaN fraction fails too
+    both = inverse_net_self_check(_separation(flat, float('nan')))
+    assert len(both) == 2 and 'nan%' in both[1]
+    # no validation data: not measured
+    assert inverse_net_self_check(dict(steps=3)) is None

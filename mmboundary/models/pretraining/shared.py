@@ -4,10 +4,12 @@
 SEMEDA's semantic edge net and InverseForm's InverseNet are both trained on
 the training set's ground-truth label maps before segmentor training, then
 frozen (:class:`~mmboundary.models.utils.FrozenAuxNet`). This module holds
-the net-agnostic half of that mechanism, used by both:
+the net-agnostic half of that mechanism, used by both recipes
+(:mod:`.edge_net`, :mod:`.inverse_net`):
 
 * :func:`files_fingerprint` and :func:`settings_cache_key`: the cache key
-  (sha256 of recipe version, settings and the label files);
+  (sha256 of recipe version, settings and the label files' paths, sizes and
+  modification times);
 * :func:`save_aux_net`: atomic ``<name>-<sha256[:8]>.pth`` + JSON report;
 * :func:`load_aux_net_state`: weights-only, verified load (exact keys and
   shapes, ``module.`` / ``net.`` prefixes stripped, a caller check of the
@@ -15,11 +17,15 @@ the net-agnostic half of that mechanism, used by both:
 * :func:`isolated_rng`: seeded pretraining that leaves the caller's global
   RNG streams untouched;
 * :func:`train_aux_net`: the optimisation loop (Adam, cosine-decayed
-  learning rate, windowed progress lines); each net supplies only its
-  batch loss.
+  learning rate, windowed loss lines, a progress bar with an ETA); each net
+  supplies only its batch loss;
+* :func:`gate_self_check`: a net whose report fails its recipe's self-check
+  is refused unless the user accepts it.
 
-The rank-0 / barrier / cache-lookup half lives in
-:class:`mmboundary.engine.hooks.FrozenNetPretrainHook`.
+The dataset and config readers, the hooks (rank 0 / barrier / cache lookup)
+and the tools' command line live in :mod:`mmboundary.engine.pretraining` and
+:mod:`mmboundary.engine.hooks`, which import this module (never the other
+way round).
 """
 import contextlib
 import hashlib
@@ -31,10 +37,14 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
+from mmboundary.utils.checkpoint import load_checkpoint_safely
+from mmboundary.utils.cli import UserError
+from mmboundary.utils.progress import Progress
+
 __all__ = [
     'complete_settings', 'check_setting_types', 'files_fingerprint',
     'settings_cache_key', 'save_aux_net', 'load_aux_net_state', 'isolated_rng',
-    'train_aux_net'
+    'train_aux_net', 'FailedSelfCheck', 'gate_self_check', 'read_report'
 ]
 
 
@@ -92,12 +102,13 @@ def check_setting_types(
 
 
 def files_fingerprint(paths: Sequence[str]) -> str:
-    """sha256 over the sorted paths with their sizes and mtimes (cheap:
-    nothing is read)."""
+    """sha256 over the sorted paths with their sizes and modification times
+    in nanoseconds (cheap: nothing is read). A label file rewritten in
+    place changes its size or its mtime, hence the fingerprint."""
     h = hashlib.sha256()
     for path in sorted(paths):
         st = os.stat(path)
-        h.update(f'{path}\t{st.st_size}\t{int(st.st_mtime)}\n'.encode())
+        h.update(f'{path}\t{st.st_size}\t{st.st_mtime_ns}\n'.encode())
     return h.hexdigest()
 
 
@@ -192,7 +203,6 @@ def load_aux_net_state(
         ValueError: keys, shapes or ``check`` disagree; the message names
             both values.
     """
-    from mmboundary.utils import load_checkpoint_safely
     if not path or not osp.isfile(osp.expanduser(path)):
         raise FileNotFoundError(f'{option}={path!r} does not exist. '
                                 f'{how_to_get}')
@@ -239,21 +249,23 @@ def isolated_rng(device: str = 'cpu', seed: int = 0) -> Iterator[None]:
         yield
 
 
-def train_aux_net(
-        net: torch.nn.Module,
-        batch_loss: Callable[[int], torch.Tensor],
-        steps: int,
-        lr: float,
-        weight_decay: float,
-        log_every: int,
-        on_window: Optional[Callable[[int, float],
-                                     None]] = None) -> List[float]:
+def train_aux_net(net: torch.nn.Module,
+                  batch_loss: Callable[[int], torch.Tensor],
+                  steps: int,
+                  lr: float,
+                  weight_decay: float,
+                  log_every: int,
+                  on_window: Optional[Callable[[int, float], None]] = None,
+                  desc: str = 'pretraining',
+                  quiet: bool = False) -> List[float]:
     """Pretrain a frozen auxiliary net: the loop both nets share.
 
     ``steps`` Adam steps (``lr``, ``weight_decay``) under a cosine-decayed
     learning rate (``CosineAnnealingLR`` over ``steps``), each on the loss
     ``batch_loss(step)`` returns; then the net is put in eval mode and its
-    ``pretrained`` flag (if it has one) is set.
+    ``pretrained`` flag (if it has one) is set. Progress with an ETA goes
+    through :class:`mmboundary.utils.progress.Progress` (a bar in a
+    terminal, sparse lines in a log, nothing with ``quiet``).
 
     Args:
         net (nn.Module): The net, on its device.
@@ -264,7 +276,9 @@ def train_aux_net(
         weight_decay (float): Adam weight decay.
         log_every (int): Window length, >= 1: after every ``log_every``
             steps, ``on_window(steps_done, mean loss of the window)``.
-        on_window (callable, optional): Progress callback.
+        on_window (callable, optional): Loss callback.
+        desc (str): Name of the progress bar.
+        quiet (bool): No progress output (``on_window`` is still called).
 
     Returns:
         list[float]: The loss of every step.
@@ -274,19 +288,77 @@ def train_aux_net(
         net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, max(steps, 1))
     losses: List[float] = []
-    for step in range(steps):
-        loss = batch_loss(step)
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        sched.step()
-        losses.append(float(loss.detach()))
-        if (step + 1) % log_every == 0 and on_window is not None:
-            window = 0.0
-            for value in losses[-log_every:]:  # plain running sum
-                window += value
-            on_window(step + 1, window / log_every)
+    progress = Progress(steps, desc=desc, quiet=quiet)
+    try:
+        for step in range(steps):
+            loss = batch_loss(step)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            progress.update()
+            if (step + 1) % log_every == 0 and on_window is not None:
+                window = 0.0
+                for value in losses[-log_every:]:  # plain running sum
+                    window += value
+                on_window(step + 1, window / log_every)
+    finally:
+        progress.close()
     net.eval()
     if hasattr(net, 'pretrained'):
         net.pretrained.fill_(1)
     return losses
+
+
+class FailedSelfCheck(UserError):
+    """A pretrained auxiliary net failed its recipe's self-check and was not
+    accepted (the message gives the measured values and the option that
+    accepts the net anyway)."""
+
+
+def read_report(checkpoint: str) -> Dict:
+    """The JSON report written next to ``checkpoint`` by
+    :func:`save_aux_net` (``<stem>.json`` for ``<stem>.pth``).
+
+    Raises:
+        FileNotFoundError: naming the missing report and what to do.
+    """
+    json_path = osp.splitext(checkpoint)[0] + '.json'
+    if not osp.isfile(json_path):
+        raise FileNotFoundError(
+            f'{json_path} (the report of {checkpoint}) does not exist, so '
+            "the net's self-check cannot be read")
+    with open(json_path) as f:
+        return json.load(f)
+
+
+def gate_self_check(failures: Sequence[str],
+                    what: str,
+                    accept: bool,
+                    accept_option: str,
+                    warn: Optional[Callable[[str], None]] = None) -> None:
+    """Refuse a net whose self-check failed, unless it is accepted.
+
+    Args:
+        failures (Sequence[str]): What the recipe's check found wrong, each
+            with its measured value and its bound; empty: the net passed.
+        what (str): The net, e.g. ``'SEMEDA edge net work_dirs/x.pth'``.
+        accept (bool): Use the net anyway (``warn`` is called instead).
+        accept_option (str): The option that sets ``accept``, for the
+            message, e.g. ``'accept_failed_check=True on the hook'``.
+        warn (callable, optional): Receives the warning of an accepted net.
+
+    Raises:
+        FailedSelfCheck: the net failed and ``accept`` is False.
+    """
+    if not failures:
+        return
+    msg = f'{what} fails its self-check: {"; ".join(failures)}.'
+    if accept:
+        if warn is not None:
+            warn(f'{msg} Used anyway ({accept_option}).')
+        return
+    raise FailedSelfCheck(
+        f'{msg} Pretrain it longer or on more data (see its settings), or '
+        f'use it anyway with {accept_option}.')
