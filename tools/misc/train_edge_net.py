@@ -99,7 +99,7 @@ def report_table(report: dict, checkpoint: str) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument('--out-json')
     known, rest = parser.parse_known_args(sys.argv[1:] if argv is
                                           None else argv)
