@@ -782,8 +782,15 @@ ALL_TOOLS = sorted(
         osp.join(REPO_ROOT, 'tools', '**', '*.py'), recursive=True))
 
 
-def _case(name, tool, argv, expect, setup=None, mode='inprocess',
-          pending=None, code=2, skip=None):
+def _case(name,
+          tool,
+          argv,
+          expect,
+          setup=None,
+          mode='inprocess',
+          pending=None,
+          code=2,
+          skip=None):
     return dict(
         name=name,
         tool=tool,
@@ -804,10 +811,12 @@ def _amp_skip():
 TOOL_CASES = [
     # ------------------------------------------- argument errors, any tool
     *[
-        _case(f'unknown-option:{tool}', tool,
-              TOOL_POSITIONALS.get(tool, []) + ['--no-such-option'],
-              ['error:', 'unrecognized arguments: --no-such-option'],
-              pending=None)
+        _case(
+            f'unknown-option:{tool}',
+            tool,
+            TOOL_POSITIONALS.get(tool, []) + ['--no-such-option'],
+            ['error:', 'unrecognized arguments: --no-such-option'],
+            pending=None)
         for tool in ALL_TOOLS if tool != 'tools/misc/run_main_job.py'
     ],
     _case('unknown-option:tools/misc/run_main_job.py',
@@ -828,20 +837,23 @@ TOOL_CASES = [
           'tools/dataset_converters/generate_synthetic_cityscapes.py',
           ['--out', '{tmp}/cs', '--num-tr', '2'],
           ['unrecognized arguments: --num-tr']),
-    _case('abbrev:nyuv2 --log', 'tools/dataset_converters/nyuv2.py',
-          TOOL_POSITIONALS['tools/dataset_converters/nyuv2.py'] +
-          ['--log', '5'], ['unrecognized arguments: --log']),
+    _case(
+        'abbrev:nyuv2 --log', 'tools/dataset_converters/nyuv2.py',
+        TOOL_POSITIONALS['tools/dataset_converters/nyuv2.py'] + ['--log', '5'],
+        ['unrecognized arguments: --log']),
     _case('abbrev:train_edge_net --out', 'tools/misc/train_edge_net.py',
           ['c.py', '--out', 'x.json'], ['unrecognized arguments: --out']),
-    _case('abbrev:main job --publish-onl', 'tools/misc/run_main_job.py',
-          ['--publish-onl', '--work-dir', '{wd}'],
-          ['unrecognized arguments: --publish-onl'],
-          pending=PENDING_MAIN_JOB),
+    _case(
+        'abbrev:main job --publish-onl',
+        'tools/misc/run_main_job.py', ['--publish-onl', '--work-dir', '{wd}'],
+        ['unrecognized arguments: --publish-onl'],
+        pending=PENDING_MAIN_JOB),
     # bad values
     _case('value:train --launcher magic', 'tools/train.py',
           ['c.py', '--launcher', 'magic'], ["invalid choice: 'magic'"]),
-    _case('value:converter --nproc 0', 'tools/dataset_converters/cityscapes.py',
-          ['root', '--nproc', '0'], ['--nproc must be >= 1']),
+    _case('value:converter --nproc 0',
+          'tools/dataset_converters/cityscapes.py', ['root', '--nproc', '0'],
+          ['--nproc must be >= 1']),
     _case('value:generator --height 10',
           'tools/dataset_converters/generate_synthetic_cityscapes.py',
           ['--out', '{tmp}/cs', '--height', '10'], ['--height must be >= 64']),
@@ -862,111 +874,153 @@ TOOL_CASES = [
               "error: train_dataloader: data_root 'data/synthetic_cityscapes/'"
               ' does not exist', 'generate_synthetic_cityscapes.py --out'
           ]),
-    _case('missing:train unconverted labels (semantic)', 'tools/train.py', [
-        '{repo}/' + SEG_CFG, '--work-dir', '{wd}', '--cfg-options',
-        'train_dataloader.dataset.data_root={raw}', *NO_VAL
-    ], [
-        'error: train_dataloader: no *_gtFine_labelTrainIds.png label maps '
-        'under {raw}/gtFine/train', 'the data is not converted: run `python '
-        'tools/dataset_converters/cityscapes.py {raw}`'
-    ], setup='raw'),
-    _case('missing:train unconverted annotations (instance)',
-          'tools/train.py', [
-              '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
-              'train_dataloader.dataset.data_root={raw}', *NO_VAL
-          ], [
-              'error: train_dataloader: annotation file {raw}/' + TRAIN_JSON +
-              ' does not exist', 'run `python tools/dataset_converters/'
-              'cityscapes.py {raw}`'
-          ], setup='raw'),
-    _case('missing:train val evaluator ann_file', 'tools/train.py', [
-        '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
-        'train_dataloader.dataset.data_root={conv}',
-        'val_dataloader.dataset.data_root={conv}'
-    ], [
-        'error: val_evaluator: ann_file data/synthetic_cityscapes/' +
-        VAL_JSON + ' does not exist', 'generate_synthetic_cityscapes.py'
-    ], setup='conv'),
-    _case('missing:train --resume checkpoint', 'tools/train.py', [
-        '{repo}/' + TINY_CFG, '--work-dir', '{wd}', '--resume',
-        '{tmp}/gone.pth', '--cfg-options', 'data_root={tiny}',
-        'train_dataloader.dataset.data_root={tiny}',
-        'val_dataloader.dataset.data_root={tiny}'
-    ], ['error: --resume {tmp}/gone.pth: no such checkpoint'],
-          setup='tiny'),
+    _case(
+        'missing:train unconverted labels (semantic)',
+        'tools/train.py', [
+            '{repo}/' + SEG_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={raw}', *NO_VAL
+        ], [
+            'error: train_dataloader: no *_gtFine_labelTrainIds.png label '
+            'maps under {raw}/gtFine/train',
+            'the data is not converted: run `python '
+            'tools/dataset_converters/cityscapes.py {raw}`'
+        ],
+        setup='raw'),
+    _case(
+        'missing:train unconverted annotations (instance)',
+        'tools/train.py', [
+            '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={raw}', *NO_VAL
+        ], [
+            'error: train_dataloader: annotation file {raw}/' + TRAIN_JSON +
+            ' does not exist', 'run `python tools/dataset_converters/'
+            'cityscapes.py {raw}`'
+        ],
+        setup='raw'),
+    _case(
+        'missing:train val evaluator ann_file',
+        'tools/train.py', [
+            '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={conv}',
+            'val_dataloader.dataset.data_root={conv}'
+        ], [
+            'error: val_evaluator: ann_file data/synthetic_cityscapes/' +
+            VAL_JSON + ' does not exist', 'generate_synthetic_cityscapes.py'
+        ],
+        setup='conv'),
+    _case(
+        'missing:train --resume checkpoint',
+        'tools/train.py', [
+            '{repo}/' + TINY_CFG, '--work-dir', '{wd}', '--resume',
+            '{tmp}/gone.pth', '--cfg-options', 'data_root={tiny}',
+            'train_dataloader.dataset.data_root={tiny}',
+            'val_dataloader.dataset.data_root={tiny}'
+        ], ['error: --resume {tmp}/gone.pth: no such checkpoint'],
+        setup='tiny'),
     _case('missing:test checkpoint', 'tools/test.py',
           ['{repo}/' + TINY_CFG, '{tmp}/no.pth', '--work-dir', '{wd}'],
           ["error: Checkpoint '{tmp}/no.pth' does not exist"]),
-    _case('missing:test data root', 'tools/test.py',
-          ['{repo}/' + SEG_CFG, '{ckpt}', '--work-dir', '{wd}'], [
-              "error: test_dataloader: data_root "
-              "'data/synthetic_cityscapes/' does not exist",
-              'generate_synthetic_cityscapes.py'
-          ], setup='ckpt'),
-    _case('missing:test --tta config', 'tools/test.py',
-          ['{repo}/' + TINY_CFG, '{ckpt}', '--tta', '--work-dir', '{wd}'],
-          ['error: --tta needs `tta_model` and `tta_pipeline`'],
-          setup='ckpt'),
+    _case(
+        'missing:test data root',
+        'tools/test.py', ['{repo}/' + SEG_CFG, '{ckpt}', '--work-dir', '{wd}'],
+        [
+            "error: test_dataloader: data_root "
+            "'data/synthetic_cityscapes/' does not exist",
+            'generate_synthetic_cityscapes.py'
+        ],
+        setup='ckpt'),
+    _case(
+        'missing:test --tta config',
+        'tools/test.py',
+        ['{repo}/' + TINY_CFG, '{ckpt}', '--tta', '--work-dir', '{wd}'],
+        ['error: --tta needs `tta_model` and `tta_pipeline`'],
+        setup='ckpt'),
     _case('missing:publish input', 'tools/misc/publish_model.py',
           ['{tmp}/none.pth', '{tmp}/out.pth'],
           ['error: input checkpoint {tmp}/none.pth does not exist']),
-    _case('bad:publish no state_dict', 'tools/misc/publish_model.py',
-          ['{ckpt_meta}', '{tmp}/out.pth'],
-          ["error: {ckpt_meta}: The input checkpoint has no 'state_dict'"],
-          setup='ckpt_meta'),
-    _case('missing:main job --publish-only results',
-          'tools/misc/run_main_job.py', ['--publish-only', '--work-dir', '{wd}'],
-          ['error:', 'results.json'], pending=PENDING_MAIN_JOB),
+    _case(
+        'bad:publish no state_dict',
+        'tools/misc/publish_model.py', ['{ckpt_meta}', '{tmp}/out.pth'],
+        ["error: {ckpt_meta}: The input checkpoint has no 'state_dict'"],
+        setup='ckpt_meta'),
+    _case(
+        'missing:main job --publish-only results',
+        'tools/misc/run_main_job.py', ['--publish-only', '--work-dir', '{wd}'],
+        ['error:', 'results.json'],
+        pending=PENDING_MAIN_JOB),
     _case('missing:converter root', 'tools/dataset_converters/cityscapes.py',
           ['{tmp}/nothing'], ['error:', 'not a Cityscapes root']),
-    _case('missing:nyuv2 .mat', 'tools/dataset_converters/nyuv2.py',
-          ['{tmp}/x.mat', '--splits', '{tmp}/s.mat', '--mapping',
-           '{tmp}/m.mat', '-o', '{wd}'], ['error:'],
-          code=1),
+    _case(
+        'missing:nyuv2 .mat',
+        'tools/dataset_converters/nyuv2.py', [
+            '{tmp}/x.mat', '--splits', '{tmp}/s.mat', '--mapping',
+            '{tmp}/m.mat', '-o', '{wd}'
+        ], ['error:'],
+        code=1),
     # ------------------------------------------------------ bad settings
-    _case('bad:train --amp without a GPU', 'tools/train.py', [
-        '{repo}/' + TINY_CFG, '--amp', '--work-dir', '{wd}'
-    ], ['error: --amp needs a GPU', 'drop --amp'], skip=_amp_skip),
+    _case(
+        'bad:train --amp without a GPU',
+        'tools/train.py',
+        ['{repo}/' + TINY_CFG, '--amp', '--work-dir', '{wd}'],
+        ['error: --amp needs a GPU', 'drop --amp'],
+        skip=_amp_skip),
     # ------------------------------------------------ bad data
-    _case('bad:train label id out of range', 'tools/train.py', [
-        '{repo}/' + TINY_CFG, '--work-dir', '{wd}', '--cfg-options',
-        'train_dataloader.dataset.data_root={badlabel}', *NO_VAL
-    ], [
-        'error: {badlabel}/ann_dir/train/train_001.png: label id 30 outside '
-        "the valid range [0, 3) of the dataset's 3 classes",
-        'check_labels=False'
-    ], setup='badlabel', mode='subprocess'),
-    _case('bad:test label id out of range', 'tools/test.py', [
-        '{repo}/' + TINY_CFG, '{ckpt}', '--work-dir', '{wd}',
-        '--cfg-options', 'test_dataloader.dataset.data_root={badlabel}'
-    ], [
-        'error: {badlabel}/ann_dir/val/val_001.png: label id 30 outside '
-        'the valid range [0, 3)'
-    ], setup='badlabel+ckpt', mode='subprocess'),
-    _case('bad:train COCO category id', 'tools/train.py', [
-        '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
-        'train_dataloader.dataset.data_root={badcoco}', *NO_VAL
-    ], [
-        'error: {badcoco}/' + TRAIN_JSON + ': annotation', 'category_id 99',
-        "which the file's `categories` do not declare"
-    ], setup='badcoco'),
-    _case('bad:converter polygon label',
-          'tools/dataset_converters/cityscapes.py', ['{badpoly}'], [
-              "error: {badpoly}/gtFine/train/aachen/aachen_000000_000019_"
-              "gtFine_polygons.json: object 3 has label 'spaceship'"
-          ], setup='badpoly'),
-    _case('bad:generator rerun with other sizes',
-          'tools/dataset_converters/generate_synthetic_cityscapes.py', [
-              '--out', '{conv}', '--num-train', '2', '--num-val', '1',
-              '--height', '64', '--width', '128', '--quiet'
-          ], [
-              'error: {conv} holds a synthetic dataset generated with',
-              'Pass --overwrite'
-          ], setup='conv'),
-    _case('bad:generator into a real root',
-          'tools/dataset_converters/generate_synthetic_cityscapes.py',
-          ['--out', '{real}', '--num-train', '1', '--quiet'],
-          ['error:', 'Refusing to overwrite'], setup='real'),
+    _case(
+        'bad:train label id out of range',
+        'tools/train.py', [
+            '{repo}/' + TINY_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={badlabel}', *NO_VAL
+        ], [
+            'error: {badlabel}/ann_dir/train/train_001.png: label id 30 '
+            "outside the valid range [0, 3) of the dataset's 3 classes",
+            'check_labels=False'
+        ],
+        setup='badlabel',
+        mode='subprocess'),
+    _case(
+        'bad:test label id out of range',
+        'tools/test.py', [
+            '{repo}/' + TINY_CFG, '{ckpt}', '--work-dir', '{wd}',
+            '--cfg-options', 'test_dataloader.dataset.data_root={badlabel}'
+        ], [
+            'error: {badlabel}/ann_dir/val/val_001.png: label id 30 outside '
+            'the valid range [0, 3)'
+        ],
+        setup='badlabel+ckpt',
+        mode='subprocess'),
+    _case(
+        'bad:train COCO category id',
+        'tools/train.py', [
+            '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={badcoco}', *NO_VAL
+        ], [
+            'error: {badcoco}/' + TRAIN_JSON + ': annotation',
+            'category_id 99', "which the file's `categories` do not declare"
+        ],
+        setup='badcoco'),
+    _case(
+        'bad:converter polygon label',
+        'tools/dataset_converters/cityscapes.py', ['{badpoly}'], [
+            "error: {badpoly}/gtFine/train/aachen/aachen_000000_000019_"
+            "gtFine_polygons.json: object 3 has label 'spaceship'"
+        ],
+        setup='badpoly'),
+    _case(
+        'bad:generator rerun with other sizes',
+        'tools/dataset_converters/generate_synthetic_cityscapes.py', [
+            '--out', '{conv}', '--num-train', '2', '--num-val', '1',
+            '--height', '64', '--width', '128', '--quiet'
+        ], [
+            'error: {conv} holds a synthetic dataset generated with',
+            'Pass --overwrite'
+        ],
+        setup='conv'),
+    _case(
+        'bad:generator into a real root',
+        'tools/dataset_converters/generate_synthetic_cityscapes.py',
+        ['--out', '{real}', '--num-train', '1', '--quiet'],
+        ['error:', 'Refusing to overwrite'],
+        setup='real'),
 ]
 
 
@@ -990,8 +1044,8 @@ def _setup(kind, case_dir, request, sweep_data):
     ctx = {}
     for part in (kind or '').split('+'):
         if part in ('raw', 'conv', 'badpoly', 'badcoco', 'real'):
-            source = sweep_data['conv' if part in ('conv', 'badcoco') else
-                                'raw'] if part != 'real' else None
+            source = sweep_data['conv' if part in (
+                'conv', 'badcoco') else 'raw'] if part != 'real' else None
             path = osp.join(case_dir, part)
             if source:
                 shutil.copytree(source, path)
@@ -1081,12 +1135,13 @@ def _run_subprocess(tool, argv, cwd):
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
     env.setdefault('OMP_NUM_THREADS', '1')
     env.pop('MMB_DEBUG', None)
-    proc = subprocess.run([sys.executable, osp.join(REPO_ROOT, tool)] + argv,
-                          cwd=cwd,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, tool)] + argv,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600)
     return proc.returncode, proc.stderr
 
 
@@ -1095,15 +1150,17 @@ def _case_params():
     for case in TOOL_CASES:
         marks = []
         if case['pending']:
-            marks.append(pytest.mark.xfail(strict=True,
-                                           reason=case['pending']))
+            marks.append(
+                pytest.mark.xfail(strict=True, reason=case['pending']))
         params.append(pytest.param(case, id=case['name'], marks=marks))
     return params
 
 
 def test_the_sweep_covers_every_tool():
-    tools = {c['tool'] for c in TOOL_CASES if c['name'].startswith(
-        'unknown-option:')}
+    tools = {
+        c['tool']
+        for c in TOOL_CASES if c['name'].startswith('unknown-option:')
+    }
     assert tools == set(ALL_TOOLS) and len(ALL_TOOLS) >= 20
     assert len(TOOL_CASES) >= 50, len(TOOL_CASES)
 
@@ -1114,8 +1171,8 @@ def test_bad_command_line_ends_in_one_clear_line(case, tmp_path, request,
     if case['skip'] and case['skip']():
         pytest.skip(case['skip']())
     monkeypatch.delenv('MMB_DEBUG', raising=False)
-    sweep_data = request.getfixturevalue('sweep_data') if case[
-        'setup'] else None
+    sweep_data = request.getfixturevalue(
+        'sweep_data') if case['setup'] else None
     case_dir = str(tmp_path / 'case')
     os.makedirs(case_dir)
     work_dir = osp.join(case_dir, 'wd')

@@ -84,7 +84,7 @@ def main(argv=None):
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise UserError(f'--tta needs `tta_model` and `tta_pipeline` in '
-                           f'{args.config}.')
+                            f'{args.config}.')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model

@@ -30,12 +30,12 @@ import os.path as osp
 
 from mmengine.logging import print_log
 
+from mmboundary.datasets.checks import add_label_checks, check_data_inputs
 from mmboundary.engine.hooks.asyinst_check_hook import add_asyinst_check_hook
 from mmboundary.engine.hooks.boundary_target_check_hook import \
     add_boundary_target_check_hook
 from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
     check_frozen_nets_provided
-from mmboundary.datasets.checks import add_label_checks, check_data_inputs
 from mmboundary.utils import finalize_distributed, prepare_distributed
 from mmboundary.utils.checkpoint import latest_intact_checkpoint
 from mmboundary.utils.cli import UserError, run_cli, strict_parser

@@ -143,11 +143,12 @@ def check_coco_annotations(ann_file: str,
     if classes:
         missing = [c for c in classes if c not in set(names.values())]
         if missing:
+            known = sorted(map(str, names.values()))
             raise LabelError(
                 f'{ann_file}: the dataset\'s classes {missing} are not '
-                f'among the file\'s categories {sorted(map(str, names.values()))}'
-                '; labels would be shifted or dropped silently; fix '
-                f'metainfo.classes or the file; {SWITCH_OFF}')
+                f'among the file\'s categories {known}; labels would be '
+                'shifted or dropped silently; fix metainfo.classes or the '
+                f'file; {SWITCH_OFF}')
     _COCO_CACHE[key] = None
 
 
@@ -232,9 +233,8 @@ def _insert_check(pipeline: list, check: dict) -> bool:
         elif _has_type(step, 'TestTimeAug'):
             branches = step.get('transforms', [])
             for j, options in enumerate(list(branches)):
-                if (isinstance(options, list)
-                        and any(_has_type(o, 'LoadAnnotations')
-                                for o in options)):
+                if (isinstance(options, list) and any(
+                        _has_type(o, 'LoadAnnotations') for o in options)):
                     nxt = branches[j + 1] if j + 1 < len(branches) else None
                     if not (isinstance(nxt, list) and nxt
                             and _has_type(nxt[0], 'CheckSegLabels')):
@@ -305,10 +305,10 @@ def _make_hint(key: str, ds: dict, root: str) -> str:
     """The command that makes a missing data root."""
     type_ = str(ds.get('type', ''))
     stripped = root.rstrip('/\\') or root
-    option = (f'{key}.dataset.data_root' if key.endswith('_dataloader') else
-              f'{key}.ann_file')
-    where = f'or point the config at your data with --cfg-options {option}=PATH'
-
+    option = (f'{key}.dataset.data_root'
+              if key.endswith('_dataloader') else f'{key}.ann_file')
+    where = ('or point the config at your data with --cfg-options '
+             f'{option}=PATH')
     if 'synthetic' in osp.basename(stripped):
         return (f'make it with `python {GENERATOR} --out {stripped} && '
                 f'python {CITYSCAPES_CONVERTER} {stripped}`, {where}')
@@ -355,9 +355,7 @@ def _evaluator_ann_files(cfg, key: str) -> Iterator[str]:
             yield item['ann_file']
 
 
-def check_data_inputs(cfg,
-                      loaders: Sequence[str],
-                      evaluators: Sequence[str] = ()) -> None:
+def check_data_inputs(cfg, loaders: Sequence[str], evaluators=()) -> None:
     """Refuse to start a run whose data is missing or not converted.
 
     For each dataset of ``loaders``: its ``data_root``, its ``data_prefix``

@@ -113,8 +113,7 @@ def log_failure(work_dir: str, error: BaseException) -> List[str]:
     written = []
     for handler in _run_log_handlers(work_dir):
         record = logging.LogRecord('mmboundary', logging.ERROR, __file__, 0,
-                                   f'{head}; traceback:\n{text}', None,
-                                   None)
+                                   f'{head}; traceback:\n{text}', None, None)
         try:
             handler.emit(record)
             handler.flush()
@@ -243,8 +242,8 @@ def check_amp_device(cfg: Config, flag: bool = False) -> None:
         UserError: naming ``--amp`` (or the config's ``AmpOptimWrapper``).
     """
     wrapper = cfg.get('optim_wrapper', None) or {}
-    in_config = isinstance(wrapper, dict) and config_type(
-        wrapper) == 'AmpOptimWrapper'
+    in_config = isinstance(wrapper,
+                           dict) and config_type(wrapper) == 'AmpOptimWrapper'
     if not (flag or in_config) or amp_device_available():
         return
     what = ('--amp' if flag else

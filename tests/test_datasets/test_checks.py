@@ -26,13 +26,15 @@ def test_valid_maps_pass():
     check_label_ids(np.array([[0, 2]], np.int64), 3, None)
 
 
-@pytest.mark.parametrize('value,ignore,shown', [
-    (30, 255, '30'),
-    (19, 255, '19'),  # the first id past the end
-    (-1, 255, '-1'),
-    (255, None, '255'),  # no ignore index: 255 is just out of range
-    (255, 0, '255'),
-])
+@pytest.mark.parametrize(
+    'value,ignore,shown',
+    [
+        (30, 255, '30'),
+        (19, 255, '19'),  # the first id past the end
+        (-1, 255, '-1'),
+        (255, None, '255'),  # no ignore index: 255 is just out of range
+        (255, 0, '255'),
+    ])
 def test_an_id_out_of_range_names_file_id_and_range(value, ignore, shown):
     label = np.zeros((4, 5), np.int64)
     label[2, 3] = value
@@ -58,8 +60,10 @@ def test_the_transform_checks_the_loaded_map():
     assert check(ok) is ok
     bad = dict(
         gt_seg_map=np.array([[0, 3]], np.uint8), seg_map_path='ann/a.png')
-    with pytest.raises(LabelError, match=r'^ann/a.png: label id 3 outside '
-                       r'the valid range \[0, 3\)'):
+    with pytest.raises(
+            LabelError,
+            match=r'^ann/a.png: label id 3 outside '
+            r'the valid range \[0, 3\)'):
         check(bad)
     with pytest.raises(KeyError, match='after LoadAnnotations'):
         check(dict())
@@ -79,8 +83,8 @@ def _seg_cfg(**top):
                 dataset=dict(
                     type='RepeatDataset',
                     times=2,
-                    dataset=dict(
-                        type='CityscapesDataset', pipeline=pipeline))),
+                    dataset=dict(type='CityscapesDataset',
+                                 pipeline=pipeline))),
             val_dataloader=dict(
                 dataset=dict(
                     type='BaseSegDataset',
@@ -128,8 +132,8 @@ def test_tta_branches_get_a_check_step():
                         dict(type='LoadImageFromFile'),
                         dict(
                             type='TestTimeAug',
-                            transforms=[[dict(type='Resize', scale=(1, 1))],
-                                        [dict(type='LoadAnnotations')],
+                            transforms=[[dict(type='Resize', scale=(
+                                1, 1))], [dict(type='LoadAnnotations')],
                                         [dict(type='PackSegInputs')]])
                     ]))))
     add_label_checks(cfg, ['test_dataloader'])
@@ -168,7 +172,7 @@ def test_coco_unknown_category_names_the_file(tmp_path):
 
 
 def test_coco_datasets_are_checked_with_their_classes(tmp_path):
-    ann = _coco(tmp_path / 'inst.json', anns=((3, 5), ))
+    _coco(tmp_path / 'inst.json', anns=((3, 5), ))
     cfg = Config(
         dict(
             default_scope='mmdet',
@@ -201,8 +205,8 @@ def _cs_cfg(root, with_val=False):
     return Config(dict(default_scope='mmseg', train_dataloader=loader))
 
 
-def test_preflight_names_the_missing_root_and_the_command(tmp_path,
-                                                          monkeypatch):
+def test_preflight_names_the_missing_root_and_the_command(
+        tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = _cs_cfg('data/synthetic_cityscapes/')
     with pytest.raises(MissingInputError) as e:

@@ -209,9 +209,8 @@ def test_refuses_to_overwrite_a_non_synthetic_root(tmp_path, capsys):
     with pytest.raises(UserError, match='Refusing to overwrite'):
         gen.main(['--out', str(real), '--num-train', '1'])
     assert (real / 'license.txt').read_text() == 'real data'
-    assert sorted(p.name for p in real.iterdir()) == [
-        'leftImg8bit', 'license.txt'
-    ]
+    assert sorted(p.name
+                  for p in real.iterdir()) == ['leftImg8bit', 'license.txt']
 
 
 def _args(root, num_train, num_val, *extra):
@@ -274,8 +273,9 @@ def test_rerun_with_other_sizes_is_refused_and_overwrite_is_consistent(
         'labelTrainIds.png',
         'gtFine/val/lindau/lindau_000000_000019_gtFine_labelTrainIds.png'
     ]
-    with open(osp.join(syn, 'annotations',
-                       'instancesonly_filtered_gtFine_val.json')) as f:
+    with open(
+            osp.join(syn, 'annotations',
+                     'instancesonly_filtered_gtFine_val.json')) as f:
         assert len(json.load(f)['images']) == 2
     assert len(_frames(syn)) == 3
     # the files are those of a fresh root with the same settings

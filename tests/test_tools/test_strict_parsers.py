@@ -40,10 +40,9 @@ def parser_calls(source):
         name = func.attr if isinstance(func, ast.Attribute) else getattr(
             func, 'id', None)
         if name == 'strict_parser':
-            strict = not any(
-                k.arg == 'allow_abbrev' and not (
-                    isinstance(k.value, ast.Constant) and k.value.value is
-                    False) for k in node.keywords)
+            strict = not any(k.arg == 'allow_abbrev' and not (
+                isinstance(k.value, ast.Constant) and k.value.value is False)
+                             for k in node.keywords)
             calls.append((node.lineno, strict))
         elif name == 'ArgumentParser':
             strict = any(
@@ -59,23 +58,20 @@ def test_the_scan_sees_both_forms():
            'b = argparse.ArgumentParser(allow_abbrev=False)\n'
            'c = strict_parser("d")\n'
            'd = ArgumentParser(allow_abbrev=True)\n')
-    assert parser_calls(src) == [(2, False), (3, True), (4, True),
-                                 (5, False)]
+    assert parser_calls(src) == [(2, False), (3, True), (4, True), (5, False)]
 
 
 def test_tools_are_found():
     tools = [f for f in FILES if f.startswith('tools/')]
     assert 'tools/train.py' in tools and 'tools/test.py' in tools
     with_parsers = [
-        f for f in tools
-        if parser_calls(open(osp.join(REPO_ROOT, f)).read())
+        f for f in tools if parser_calls(open(osp.join(REPO_ROOT, f)).read())
     ]
     assert len(with_parsers) >= 18, with_parsers
 
 
 @pytest.mark.parametrize('path', [
-    pytest.param(
-        f, marks=pytest.mark.xfail(strict=True, reason=PENDING[f]))
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=PENDING[f]))
     if f in PENDING else f for f in FILES
 ])
 def test_every_argument_parser_is_strict(path):

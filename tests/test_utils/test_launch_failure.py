@@ -9,8 +9,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from mmboundary.utils.cli import UserError
 from mmboundary.utils import launch
+from mmboundary.utils.cli import UserError
 from mmboundary.utils.launch import (MissingInputError, check_amp_device,
                                      fix_dataloaders, keep_log_on_failure,
                                      load_config, unwrap_worker_error)
@@ -26,7 +26,10 @@ def _start_run(work_dir, name):
 
 
 def _cfg(tmp_path):
-    return Config(dict(a=1), filename=str(tmp_path / 'my_cfg.py'))
+    path = tmp_path / 'src' / 'my_cfg.py'
+    path.parent.mkdir(exist_ok=True)
+    path.write_text('a = 1\n')
+    return Config.fromfile(str(path))
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +83,8 @@ def test_an_empty_new_work_dir_goes_and_old_content_stays(tmp_path):
         with keep_log_on_failure(str(old), _cfg(tmp_path)):
             (old / 'ts').mkdir()
             raise ValueError('x')
-    assert sorted(p.name for p in old.iterdir()) == ['empty_before',
-                                                     'notes.txt']
+    assert sorted(p.name
+                  for p in old.iterdir()) == ['empty_before', 'notes.txt']
 
 
 def test_input_errors_become_one_line_naming_the_log(tmp_path, monkeypatch):

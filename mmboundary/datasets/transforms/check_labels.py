@@ -57,8 +57,7 @@ class CheckSegLabels(BaseTransform):
                            'from the results; place it after '
                            'LoadAnnotations')
         check_label_ids(results[self.seg_key], self.num_classes,
-                        self.ignore_index,
-                        results.get('seg_map_path', None))
+                        self.ignore_index, results.get('seg_map_path', None))
         return results
 
     def __repr__(self) -> str:

@@ -365,7 +365,8 @@ def pretrain_tool_main(description: str,
     """
     from mmengine.config import Config, DictAction
     from mmengine.registry import init_default_scope
-    parser = argparse.ArgumentParser(description=description, allow_abbrev=False)
+    parser = argparse.ArgumentParser(
+        description=description, allow_abbrev=False)
     parser.add_argument('config', help='segmentation config file')
     parser.add_argument(
         '--out-dir',
