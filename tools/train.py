@@ -125,8 +125,7 @@ def main(argv=None):
         if not cfg.get('load_from') and not (cfg.get('resume')
                                              and args.resume is None):
             # frozen nets come from a checkpoint key or a pretraining
-            # hook (weights in load_from / resume are checked at the
-            # loss)
+            # hook (weights in load_from / resume are checked at the loss)
             check_frozen_nets_provided(runner.model, runner.hooks)
         runner.train()
     finalize_distributed()
