@@ -144,3 +144,21 @@ def test_amp_needs_an_accelerator(monkeypatch):
     monkeypatch.setattr(launch, 'amp_device_available', lambda: True)
     check_amp_device(cfg, flag=True)
     check_amp_device(amp_cfg)
+
+
+def test_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+
+    from mmboundary.testing._utils import REPO_ROOT
+    tool = osp.join(REPO_ROOT, 'tools', 'train.py')
+    missing = str(tmp_path / 'nope.py')
+    monkeypatch.setattr(sys, 'argv', [tool, missing])
+    with pytest.raises(SystemExit) as e:
+        runpy.run_path(tool, run_name='__main__')
+    assert e.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
+        f"error: Config file '{missing}' does not exist")
+    monkeypatch.setattr(sys, 'argv', [tool, missing, '--debug'])
+    with pytest.raises(MissingInputError, match='nope.py'):
+        runpy.run_path(tool, run_name='__main__')
