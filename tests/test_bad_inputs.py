@@ -414,6 +414,16 @@ BAD_INPUTS = {
             ('seg_key', None, TypeError),
             ('out_key', 5, TypeError),
         ]),
+    'CheckSegLabels':
+    dict(
+        build=dict(num_classes=19),
+        bad=[
+            ('num_classes', 0, ValueError),
+            ('num_classes', '19', TypeError),
+            ('ignore_index', 2.5, TypeError),
+            ('seg_key', '', ValueError),
+            ('seg_key', 5, TypeError),
+        ]),
     'LoadCityscapesDepth':
     dict(
         build=dict(),
@@ -717,3 +727,494 @@ def test_unknown_argument_is_refused_naming_it(name):
         pytest.skip(f'{name} is not registered (see the entry test)')
     with pytest.raises(TypeError, match='bogus_option'):
         _build(name, **BAD_INPUTS[name]['build'], bogus_option=1)
+
+
+# =====================================================================
+# Command-line sweep (issue 20, item 6): every tool's argument errors and
+# every bad-input case of the tools (missing config / data root /
+# checkpoint, unconverted data, label ids out of range in training and in
+# evaluation, undeclared COCO categories, unknown polygon labels, generator
+# re-runs, --amp without a GPU, ...). Each case must end in ONE clear line
+# (the last line of stderr: ``error: ...`` or argparse's ``prog: error:
+# ...``) naming what is wrong, with no traceback, a non-zero exit status,
+# and nothing written outside the case's own work dir (the case's folder
+# and the repository are compared before and after).
+# =====================================================================
+import os  # noqa: E402
+import os.path as osp  # noqa: E402
+import runpy  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+
+from mmboundary.testing import import_tool  # noqa: E402
+from mmboundary.testing._utils import REPO_ROOT  # noqa: E402
+
+SEG_CFG = ('configs/baseline/'
+           'fcn_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py')
+DET_CFG = ('configs/edge_agreement/'
+           'mask-rcnn_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py')
+TINY_CFG = 'tests/data/configs/tiny_seg.py'
+VAL_JSON = 'annotations/instancesonly_filtered_gtFine_val.json'
+TRAIN_JSON = 'annotations/instancesonly_filtered_gtFine_train.json'
+NO_VAL = ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
+# positional / required arguments that let each tool reach its option
+# check, so that the error names the bad option
+TOOL_POSITIONALS = {
+    'tools/train.py': ['c.py'],
+    'tools/test.py': ['c.py', 'k.pth'],
+    'tools/misc/publish_model.py': ['in.pth', 'out.pth'],
+    'tools/dataset_converters/cityscapes.py': ['root'],
+    'tools/dataset_converters/nyuv2.py':
+    ['x.mat', '--splits', 's.mat', '--mapping', 'm.mat'],
+    'tools/analysis_tools/asyinst_affinity_stats.py': ['c.py'],
+    'tools/analysis_tools/visualize_inverse_net.py':
+    ['c.py', '--checkpoint', 'k.pth', '--out', 'o.png'],
+    'tools/misc/train_edge_net.py': ['c.py'],
+    'tools/misc/train_inverse_net.py': ['c.py'],
+}
+ALL_TOOLS = sorted(
+    osp.relpath(p, REPO_ROOT) for p in __import__('glob').glob(
+        osp.join(REPO_ROOT, 'tools', '**', '*.py'), recursive=True))
+
+
+def _case(name,
+          tool,
+          argv,
+          expect,
+          setup=None,
+          mode='inprocess',
+          pending=None,
+          code=2,
+          skip=None):
+    return dict(
+        name=name,
+        tool=tool,
+        argv=argv,
+        expect=expect,
+        setup=setup,
+        mode=mode,
+        pending=pending,
+        code=code,
+        skip=skip)
+
+
+def _amp_skip():
+    import torch
+    return 'a GPU is present' if torch.cuda.is_available() else None
+
+
+TOOL_CASES = [
+    # ------------------------------------------- argument errors, any tool
+    *[
+        _case(
+            f'unknown-option:{tool}',
+            tool,
+            TOOL_POSITIONALS.get(tool, []) + ['--no-such-option'],
+            ['error:', 'unrecognized arguments: --no-such-option'],
+            pending=None)
+        for tool in ALL_TOOLS if tool != 'tools/misc/run_main_job.py'
+    ],
+    _case('unknown-option:tools/misc/run_main_job.py',
+          'tools/misc/run_main_job.py', ['--no-such-option'],
+          ['unrecognized arguments: --no-such-option']),
+    # abbreviations are refused (they used to select the full option)
+    _case('abbrev:train --resum', 'tools/train.py',
+          ['{repo}/' + TINY_CFG, '--resum'],
+          ['unrecognized arguments: --resum']),
+    _case('abbrev:test --work', 'tools/test.py',
+          ['c.py', 'k.pth', '--work', '{wd}'],
+          ['unrecognized arguments: --work']),
+    _case('abbrev:publish --keep', 'tools/misc/publish_model.py',
+          ['a.pth', 'b.pth', '--keep'], ['unrecognized arguments: --keep']),
+    _case('abbrev:converter --split', 'tools/dataset_converters/cityscapes.py',
+          ['root', '--split', 'val'], ['unrecognized arguments: --split']),
+    _case('abbrev:generator --num-tr',
+          'tools/dataset_converters/generate_synthetic_cityscapes.py',
+          ['--out', '{tmp}/cs', '--num-tr', '2'],
+          ['unrecognized arguments: --num-tr']),
+    _case(
+        'abbrev:nyuv2 --log', 'tools/dataset_converters/nyuv2.py',
+        TOOL_POSITIONALS['tools/dataset_converters/nyuv2.py'] + ['--log', '5'],
+        ['unrecognized arguments: --log']),
+    _case('abbrev:train_edge_net --out', 'tools/misc/train_edge_net.py',
+          ['c.py', '--out', 'x.json'], ['unrecognized arguments: --out']),
+    _case(
+        'abbrev:main job --publish-onl',
+        'tools/misc/run_main_job.py', ['--publish-onl', '--work-dir', '{wd}'],
+        ['unrecognized arguments: --publish-onl'],
+        pending=None),
+    # bad values
+    _case('value:train --launcher magic', 'tools/train.py',
+          ['c.py', '--launcher', 'magic'], ["invalid choice: 'magic'"]),
+    _case('value:converter --nproc 0',
+          'tools/dataset_converters/cityscapes.py', ['root', '--nproc', '0'],
+          ['--nproc must be >= 1']),
+    _case('value:generator --height 10',
+          'tools/dataset_converters/generate_synthetic_cityscapes.py',
+          ['--out', '{tmp}/cs', '--height', '10'], ['--height must be >= 64']),
+    # ------------------------------------------------ missing inputs
+    _case('missing:train config', 'tools/train.py',
+          ['{tmp}/nope.py', '--work-dir', '{wd}'],
+          ['error: Config file', 'nope.py', 'does not exist']),
+    _case('missing:train data root (semantic)', 'tools/train.py',
+          ['{repo}/' + SEG_CFG, '--work-dir', '{wd}'], [
+              "error: train_dataloader: data_root 'data/synthetic_cityscapes/'"
+              ' does not exist',
+              'python tools/dataset_converters/generate_synthetic_cityscapes'
+              '.py --out data/synthetic_cityscapes && python tools/'
+              'dataset_converters/cityscapes.py data/synthetic_cityscapes'
+          ]),
+    _case('missing:train data root (instance)', 'tools/train.py',
+          ['{repo}/' + DET_CFG, '--work-dir', '{wd}'], [
+              "error: train_dataloader: data_root 'data/synthetic_cityscapes/'"
+              ' does not exist', 'generate_synthetic_cityscapes.py --out'
+          ]),
+    _case(
+        'missing:train unconverted labels (semantic)',
+        'tools/train.py', [
+            '{repo}/' + SEG_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={raw}', *NO_VAL
+        ], [
+            'error: train_dataloader: no *_gtFine_labelTrainIds.png label '
+            'maps under {raw}/gtFine/train',
+            'the data is not converted: run `python '
+            'tools/dataset_converters/cityscapes.py {raw}`'
+        ],
+        setup='raw'),
+    _case(
+        'missing:train unconverted annotations (instance)',
+        'tools/train.py', [
+            '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={raw}', *NO_VAL
+        ], [
+            'error: train_dataloader: annotation file {raw}/' + TRAIN_JSON +
+            ' does not exist', 'run `python tools/dataset_converters/'
+            'cityscapes.py {raw}`'
+        ],
+        setup='raw'),
+    _case(
+        'missing:train val evaluator ann_file',
+        'tools/train.py', [
+            '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={conv}',
+            'val_dataloader.dataset.data_root={conv}'
+        ], [
+            'error: val_evaluator: ann_file data/synthetic_cityscapes/' +
+            VAL_JSON + ' does not exist', 'generate_synthetic_cityscapes.py'
+        ],
+        setup='conv'),
+    _case(
+        'missing:train --resume checkpoint',
+        'tools/train.py', [
+            '{repo}/' + TINY_CFG, '--work-dir', '{wd}', '--resume',
+            '{tmp}/gone.pth', '--cfg-options', 'data_root={tiny}',
+            'train_dataloader.dataset.data_root={tiny}',
+            'val_dataloader.dataset.data_root={tiny}'
+        ], ['error: --resume {tmp}/gone.pth: no such checkpoint'],
+        setup='tiny'),
+    _case('missing:test checkpoint', 'tools/test.py',
+          ['{repo}/' + TINY_CFG, '{tmp}/no.pth', '--work-dir', '{wd}'],
+          ["error: Checkpoint '{tmp}/no.pth' does not exist"]),
+    _case(
+        'missing:test data root',
+        'tools/test.py', ['{repo}/' + SEG_CFG, '{ckpt}', '--work-dir', '{wd}'],
+        [
+            "error: test_dataloader: data_root "
+            "'data/synthetic_cityscapes/' does not exist",
+            'generate_synthetic_cityscapes.py'
+        ],
+        setup='ckpt'),
+    _case(
+        'missing:test --tta config',
+        'tools/test.py',
+        ['{repo}/' + TINY_CFG, '{ckpt}', '--tta', '--work-dir', '{wd}'],
+        ['error: --tta needs `tta_model` and `tta_pipeline`'],
+        setup='ckpt'),
+    _case('missing:publish input', 'tools/misc/publish_model.py',
+          ['{tmp}/none.pth', '{tmp}/out.pth'],
+          ['error: input checkpoint {tmp}/none.pth does not exist']),
+    _case(
+        'bad:publish no state_dict',
+        'tools/misc/publish_model.py', ['{ckpt_meta}', '{tmp}/out.pth'],
+        ["error: {ckpt_meta}: The input checkpoint has no 'state_dict'"],
+        setup='ckpt_meta'),
+    _case(
+        'missing:main job --publish-only results',
+        'tools/misc/run_main_job.py', ['--publish-only', '--work-dir', '{wd}'],
+        ['error:', 'results.json'],
+        pending=None),
+    *[
+        _case(
+            f'missing:{tool} data root',
+            f'tools/misc/{tool}.py', ['{repo}/' + config, '--out-dir', '{wd}'],
+            [
+                "error: train_dataloader: data_root "
+                "'data/synthetic_cityscapes/' does not exist",
+                'generate_synthetic_cityscapes.py'
+            ],
+            pending=None) for tool, config in (
+                ('train_edge_net', 'configs/semeda/semeda_r18-tiny_1xb4-'
+                 '300it_synthetic-cityscapes-256x512.py'),
+                ('train_inverse_net', 'configs/inverseform/inverseform_'
+                 'r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py'))
+    ],
+    _case('missing:converter root', 'tools/dataset_converters/cityscapes.py',
+          ['{tmp}/nothing'], ['error:', 'not a Cityscapes root']),
+    _case(
+        'missing:nyuv2 .mat',
+        'tools/dataset_converters/nyuv2.py', [
+            '{tmp}/x.mat', '--splits', '{tmp}/s.mat', '--mapping',
+            '{tmp}/m.mat', '-o', '{wd}'
+        ], ['error:'],
+        code=1),
+    # ------------------------------------------------------ bad settings
+    _case(
+        'bad:train --amp without a GPU',
+        'tools/train.py',
+        ['{repo}/' + TINY_CFG, '--amp', '--work-dir', '{wd}'],
+        ['error: --amp needs a GPU', 'drop --amp'],
+        skip=_amp_skip),
+    # ------------------------------------------------ bad data
+    _case(
+        'bad:train label id out of range',
+        'tools/train.py', [
+            '{repo}/' + TINY_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={badlabel}', *NO_VAL
+        ], [
+            'error: {badlabel}/ann_dir/train/train_001.png: label id 30 '
+            "outside the valid range [0, 3) of the dataset's 3 classes",
+            'check_labels=False'
+        ],
+        setup='badlabel',
+        mode='subprocess'),
+    _case(
+        'bad:test label id out of range',
+        'tools/test.py', [
+            '{repo}/' + TINY_CFG, '{ckpt}', '--work-dir', '{wd}',
+            '--cfg-options', 'test_dataloader.dataset.data_root={badlabel}'
+        ], [
+            'error: {badlabel}/ann_dir/val/val_001.png: label id 30 outside '
+            'the valid range [0, 3)'
+        ],
+        setup='badlabel+ckpt',
+        mode='subprocess'),
+    _case(
+        'bad:train COCO category id',
+        'tools/train.py', [
+            '{repo}/' + DET_CFG, '--work-dir', '{wd}', '--cfg-options',
+            'train_dataloader.dataset.data_root={badcoco}', *NO_VAL
+        ], [
+            'error: {badcoco}/' + TRAIN_JSON + ': annotation',
+            'category_id 99', "which the file's `categories` do not declare"
+        ],
+        setup='badcoco'),
+    _case(
+        'bad:converter polygon label',
+        'tools/dataset_converters/cityscapes.py', ['{badpoly}'], [
+            "error: {badpoly}/gtFine/train/aachen/aachen_000000_000019_"
+            "gtFine_polygons.json: object 3 has label 'spaceship'"
+        ],
+        setup='badpoly'),
+    _case(
+        'bad:generator rerun with other sizes',
+        'tools/dataset_converters/generate_synthetic_cityscapes.py', [
+            '--out', '{conv}', '--num-train', '2', '--num-val', '1',
+            '--height', '64', '--width', '128', '--quiet'
+        ], [
+            'error: {conv} holds a synthetic dataset generated with',
+            'Pass --overwrite'
+        ],
+        setup='conv'),
+    _case(
+        'bad:generator into a real root',
+        'tools/dataset_converters/generate_synthetic_cityscapes.py',
+        ['--out', '{real}', '--num-train', '1', '--quiet'],
+        ['error:', 'Refusing to overwrite'],
+        setup='real'),
+]
+
+
+@pytest.fixture(scope='module')
+def sweep_data(tmp_path_factory):
+    """Small synthetic roots (64x128): raw (not converted) and converted."""
+    gen = import_tool(
+        'tools/dataset_converters/generate_synthetic_cityscapes.py')
+    conv = import_tool('tools/dataset_converters/cityscapes.py')
+    base = tmp_path_factory.mktemp('sweep_data')
+    raw, converted = str(base / 'raw'), str(base / 'conv')
+    for root in (raw, converted):
+        gen.generate(
+            root, num_train=1, num_val=1, height=64, width=128, verbose=False)
+    conv.convert(converted, verbose=False)
+    return dict(raw=raw, conv=converted)
+
+
+def _setup(kind, case_dir, request, sweep_data):
+    """Inputs of a case, copied into its folder; placeholders -> paths."""
+    ctx = {}
+    for part in (kind or '').split('+'):
+        if part in ('raw', 'conv', 'badpoly', 'badcoco', 'real'):
+            source = sweep_data['conv' if part in (
+                'conv', 'badcoco') else 'raw'] if part != 'real' else None
+            path = osp.join(case_dir, part)
+            if source:
+                shutil.copytree(source, path)
+            ctx[part] = path
+            if part == 'badpoly':
+                import json
+                poly = osp.join(path, 'gtFine', 'train', 'aachen',
+                                'aachen_000000_000019_gtFine_polygons.json')
+                with open(poly) as f:
+                    ann = json.load(f)
+                ann['objects'][3]['label'] = 'spaceship'
+                with open(poly, 'w') as f:
+                    json.dump(ann, f)
+            elif part == 'badcoco':
+                import json
+                ann_file = osp.join(path, TRAIN_JSON)
+                with open(ann_file) as f:
+                    coco = json.load(f)
+                coco['annotations'][0]['category_id'] = 99
+                with open(ann_file, 'w') as f:
+                    json.dump(coco, f)
+            elif part == 'real':
+                os.makedirs(osp.join(path, 'leftImg8bit'))
+                with open(osp.join(path, 'license.txt'), 'w') as f:
+                    f.write('real data')
+        elif part == 'tiny':
+            ctx['tiny'] = request.getfixturevalue('tiny_seg_root')
+        elif part == 'badlabel':
+            import cv2
+            path = osp.join(case_dir, 'badlabel')
+            shutil.copytree(request.getfixturevalue('tiny_seg_root'), path)
+            for split in ('train', 'val'):
+                ann = osp.join(path, 'ann_dir', split, f'{split}_001.png')
+                label = cv2.imread(ann, cv2.IMREAD_UNCHANGED)
+                label[3, 4] = 30
+                cv2.imwrite(ann, label)
+            ctx['badlabel'] = path
+        elif part == 'ckpt':
+            ctx['ckpt'] = osp.join(
+                request.getfixturevalue('tiny_seg_run'), 'iter_4.pth')
+        elif part == 'ckpt_meta':
+            import torch
+            path = osp.join(case_dir, 'meta_only.pth')
+            torch.save({'meta': {'iter': 4}}, path)
+            ctx['ckpt_meta'] = path
+    return ctx
+
+
+def _files(folder):
+    """{relative path: (size, mtime_ns)} of every file under ``folder``."""
+    out = {}
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            path = osp.join(dirpath, name)
+            st = os.stat(path)
+            out[osp.relpath(path, folder)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _repo_state():
+    proc = subprocess.run(
+        ['git', 'status', '--porcelain', '--untracked-files=all'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True)
+    return proc.stdout
+
+
+def _run_inprocess(tool, argv, cwd, monkeypatch, capsys):
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, 'argv', [osp.join(REPO_ROOT, tool)] + argv)
+    monkeypatch.setattr(sys, 'path', list(sys.path))
+    code, crash = 0, None
+    try:
+        runpy.run_path(osp.join(REPO_ROOT, tool), run_name='__main__')
+    except SystemExit as e:
+        code = e.code
+    except BaseException:  # a traceback: what the sweep forbids
+        crash = traceback.format_exc()
+    out = capsys.readouterr()
+    err = out.err + (crash or '')
+    return code, err
+
+
+def _run_subprocess(tool, argv, cwd):
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env.pop('MMB_DEBUG', None)
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, tool)] + argv,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600)
+    return proc.returncode, proc.stderr
+
+
+def _case_params():
+    params = []
+    for case in TOOL_CASES:
+        marks = []
+        if case['pending']:
+            marks.append(
+                pytest.mark.xfail(strict=True, reason=case['pending']))
+        params.append(pytest.param(case, id=case['name'], marks=marks))
+    return params
+
+
+def test_the_sweep_covers_every_tool():
+    tools = {
+        c['tool']
+        for c in TOOL_CASES if c['name'].startswith('unknown-option:')
+    }
+    assert tools == set(ALL_TOOLS) and len(ALL_TOOLS) >= 20
+    assert len(TOOL_CASES) >= 50, len(TOOL_CASES)
+
+
+@pytest.mark.parametrize('case', _case_params())
+def test_bad_command_line_ends_in_one_clear_line(case, tmp_path, request,
+                                                 monkeypatch, capsys):
+    if case['skip'] and case['skip']():
+        pytest.skip(case['skip']())
+    monkeypatch.delenv('MMB_DEBUG', raising=False)
+    sweep_data = request.getfixturevalue(
+        'sweep_data') if case['setup'] else None
+    case_dir = str(tmp_path / 'case')
+    os.makedirs(case_dir)
+    work_dir = osp.join(case_dir, 'wd')
+    ctx = dict(tmp=case_dir, wd=work_dir, repo=REPO_ROOT)
+    ctx.update(_setup(case['setup'], case_dir, request, sweep_data))
+    argv = [a.format(**ctx) for a in case['argv']]
+    expect = [e.format(**ctx) for e in case['expect']]
+    files_before = _files(case_dir)
+    repo_before = _repo_state()
+
+    if case['mode'] == 'subprocess':
+        code, err = _run_subprocess(case['tool'], argv, case_dir)
+    else:
+        code, err = _run_inprocess(case['tool'], argv, case_dir, monkeypatch,
+                                   capsys)
+
+    assert 'Traceback' not in err, f'{case["name"]}: traceback:\n{err}'
+    assert code == case['code'], f'exit status {code}:\n{err[-3000:]}'
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines, 'nothing on stderr'
+    last = lines[-1]
+    assert re.match(r'^(error: |\S+: error: )', last), last
+    for text in expect:
+        assert text in last, f'{text!r} not in the last line {last!r}'
+    # nothing written outside the run's own work dir
+    changed = {
+        path
+        for path, stat in _files(case_dir).items()
+        if files_before.get(path) != stat
+    }
+    outside = sorted(p for p in changed if not p.startswith('wd' + os.sep))
+    assert not outside, f'written outside the work dir: {outside}'
+    assert _repo_state() == repo_before, 'the repository was changed'

@@ -6,19 +6,26 @@ Usage::
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
         [--show] [--show-dir DIR] [--wait-time S] [--tta]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+The test data is checked before anything is built (missing data or
+annotation files: one line naming them and the command that makes them)
+and label maps / COCO category ids are checked as they are read (see
+:mod:`mmboundary.datasets.checks`; ``--cfg-options check_labels=False``
+switches that off). A run that fails keeps its log with the traceback.
 """
-import argparse
 import os.path as osp
 
+from mmboundary.datasets.checks import add_label_checks, check_data_inputs
 from mmboundary.utils import finalize_distributed, prepare_distributed
-from mmboundary.utils.launch import (add_common_arguments, build_runner,
-                                     clean_work_dir_on_early_failure,
-                                     load_config, parse_common_arguments,
-                                     resolve_work_dir)
+from mmboundary.utils.cli import UserError, run_cli, strict_parser
+from mmboundary.utils.launch import (MissingInputError, add_common_arguments,
+                                     build_runner, fix_dataloaders,
+                                     keep_log_on_failure, load_config,
+                                     parse_common_arguments, resolve_work_dir)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser = strict_parser(description='Test (and eval) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
@@ -44,7 +51,7 @@ def trigger_visualization_hook(cfg, args):
     """Turn on the host's visualization hook (mmseg or mmdet flavour)."""
     hooks = cfg.get('default_hooks', {})
     if 'visualization' not in hooks:
-        raise RuntimeError(
+        raise UserError(
             '--show/--show-dir need a `visualization` entry in '
             'default_hooks (SegVisualizationHook or DetVisualizationHook); '
             f'{args.config} has none.')
@@ -65,8 +72,9 @@ def trigger_visualization_hook(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'Checkpoint {args.checkpoint!r} does not exist.')
+        raise MissingInputError(
+            f'Checkpoint {args.checkpoint!r} does not exist; pass a .pth '
+            'written by tools/train.py (work_dirs/<config>/iter_*.pth)')
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
@@ -75,14 +83,17 @@ def main(argv=None):
         cfg = trigger_visualization_hook(cfg, args)
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
-            raise KeyError(f'--tta needs `tta_model` and `tta_pipeline` in '
-                           f'{args.config}.')
+            raise UserError(f'--tta needs `tta_model` and `tta_pipeline` in '
+                            f'{args.config}.')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
+    fix_dataloaders(cfg)  # num_workers=0 works
+    check_data_inputs(cfg, ['test_dataloader'], ['test_evaluator'])
+    add_label_checks(cfg, ['test_dataloader'])
     prepare_distributed(cfg, args.launcher)
 
-    with clean_work_dir_on_early_failure(work_dir):
+    with keep_log_on_failure(work_dir, cfg):
         runner = build_runner(cfg)
         if args.out is not None:
             from mmengine.evaluator import DumpResults
@@ -93,4 +104,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -14,12 +14,23 @@ checkpoints carry the random states and ``--resume`` continues exactly as
 an uninterrupted run. ``--resume`` without a path picks the newest intact
 checkpoint of the work dir: a truncated one (a run killed while writing it)
 is named in a warning and skipped.
+
+Before anything is built the data is checked (every data root, label
+folder and annotation file exists; otherwise one line names it and the
+command that makes it), label checks are added (see
+:mod:`mmboundary.datasets.checks`; ``--cfg-options check_labels=False``
+switches them off), ``--amp`` is refused on a machine without a GPU and
+``persistent_workers`` is dropped where ``num_workers=0``. A run that fails
+or is interrupted (Ctrl-C) keeps its log, with the traceback appended, and
+its config dump. Input errors end in one line (``--debug`` or
+``MMB_DEBUG=1``: the traceback).
 """
-import argparse
 import logging
+import os.path as osp
 
 from mmengine.logging import print_log
 
+from mmboundary.datasets.checks import add_label_checks, check_data_inputs
 from mmboundary.engine.hooks.asyinst_check_hook import add_asyinst_check_hook
 from mmboundary.engine.hooks.boundary_target_check_hook import \
     add_boundary_target_check_hook
@@ -27,15 +38,16 @@ from mmboundary.engine.hooks.frozen_net_pretrain_hook import \
     check_frozen_nets_provided
 from mmboundary.utils import finalize_distributed, prepare_distributed
 from mmboundary.utils.checkpoint import latest_intact_checkpoint
-from mmboundary.utils.launch import (add_common_arguments,
+from mmboundary.utils.cli import UserError, run_cli, strict_parser
+from mmboundary.utils.launch import (MissingInputError, add_common_arguments,
                                      add_random_state_hook, build_runner,
-                                     clean_work_dir_on_early_failure,
-                                     load_config, parse_common_arguments,
-                                     resolve_work_dir)
+                                     check_amp_device, fix_dataloaders,
+                                     keep_log_on_failure, load_config,
+                                     parse_common_arguments, resolve_work_dir)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a model')
+    parser = strict_parser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
@@ -63,10 +75,19 @@ def enable_amp(cfg):
             level=logging.WARNING)
         return
     if optim_wrapper != 'OptimWrapper':
-        raise ValueError('`--amp` needs optim_wrapper.type == OptimWrapper, '
-                         f'but the config has {optim_wrapper!r}.')
+        raise UserError('`--amp` needs optim_wrapper.type == OptimWrapper, '
+                        f'but the config has {optim_wrapper!r}.')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def train_loaders(cfg):
+    """The dataloaders and evaluators a training run reads."""
+    loaders, evaluators = ['train_dataloader'], []
+    if cfg.get('val_cfg', None) and cfg.get('val_dataloader', None):
+        loaders.append('val_dataloader')
+        evaluators.append('val_evaluator')
+    return loaders, evaluators
 
 
 def main(argv=None):
@@ -74,8 +95,13 @@ def main(argv=None):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     work_dir = resolve_work_dir(cfg, args.config, args.work_dir)
+    check_amp_device(cfg, args.amp)  # before anything is built
     if args.amp:
         enable_amp(cfg)
+    fix_dataloaders(cfg)  # num_workers=0 works
+    loaders, evaluators = train_loaders(cfg)
+    check_data_inputs(cfg, loaders, evaluators)
+    add_label_checks(cfg, loaders)
     add_random_state_hook(cfg)
     add_asyinst_check_hook(cfg)  # BoxInst/AsyInst: depth, boxes, strides
     add_boundary_target_check_hook(cfg)  # BoundaryHead: its GT transform
@@ -85,11 +111,16 @@ def main(argv=None):
         cfg.resume = True
         cfg.load_from = latest_intact_checkpoint(work_dir)
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise MissingInputError(
+                f'--resume {args.resume}: no such checkpoint; pass an '
+                'existing .pth, or --resume without a path for the newest '
+                'checkpoint of the work dir')
         cfg.resume = True
         cfg.load_from = args.resume
     prepare_distributed(cfg, args.launcher)
 
-    with clean_work_dir_on_early_failure(work_dir):
+    with keep_log_on_failure(work_dir, cfg):
         runner = build_runner(cfg)
         if not cfg.get('load_from') and not (cfg.get('resume')
                                              and args.resume is None):
@@ -101,4 +132,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -49,7 +49,9 @@ def ensure_data(root: str, seed: int, log_file: str) -> None:
     tools = osp.join(REPO_ROOT, CONVERTERS)
     marker = osp.join(root, MARKER)
     regenerate = not osp.isdir(root)
-    if osp.isfile(marker):  # ours: regenerate if other settings/incomplete
+    # ours: regenerate (the generator's --overwrite rewrites everything,
+    # lists and conversions included) if other settings or incomplete
+    if osp.isfile(marker):
         with open(marker) as f:
             settings = json.load(f)
         images = glob.glob(osp.join(root, 'leftImg8bit', '*', '*', '*.png'))
@@ -69,7 +71,7 @@ def ensure_data(root: str, seed: int, log_file: str) -> None:
             osp.join(tools, 'generate_synthetic_cityscapes.py'), '--out', root,
             '--seed',
             str(seed)
-        ], log_file)
+        ] + (['--overwrite'] if osp.isfile(marker) else []), log_file)
     if not data_ready(root):
         log(f'converting {root} (labelTrainIds, instance JSONs)')
         run([

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mmboundary.testing import import_tool
+from mmboundary.utils.cli import UserError
 from .test_generate_synthetic_cityscapes import H, W
 
 cs_labels = pytest.importorskip('cityscapesscripts.helpers.labels')
@@ -129,8 +130,8 @@ def test_host_datasets_read_the_outputs(converted):
 def test_layout_errors_name_the_file(tmp_path, capsys):
     with pytest.raises(conv.LayoutError, match='leftImg8bit'):
         conv.convert(str(tmp_path))
-    assert conv.main([str(tmp_path)]) == 1
-    assert 'not a Cityscapes root' in capsys.readouterr().err
+    with pytest.raises(UserError, match='not a Cityscapes root'):
+        conv.main([str(tmp_path)])
 
     root = str(tmp_path / 'cs')
     gen.generate(
@@ -156,3 +157,38 @@ def test_layout_errors_name_the_file(tmp_path, capsys):
     (empty / 'gtFine' / 'val').mkdir(parents=True)
     with pytest.raises(conv.LayoutError, match='gtFine_polygons.json'):
         conv.convert(str(empty), verbose=False)
+
+
+def test_unknown_polygon_label_names_the_file(tmp_path):
+    root = str(tmp_path / 'cs')
+    gen.generate(
+        root, seed=0, num_train=1, num_val=0, height=H, width=W, verbose=False)
+    poly = glob.glob(
+        osp.join(root, 'gtFine', 'train', '*', '*_polygons.json'))[0]
+    with open(poly) as f:
+        ann = json.load(f)
+    ann['objects'][3]['label'] = 'spaceship'
+    ann['objects'][4]['label'] = 'cargroup'  # a group label is known
+    with open(poly, 'w') as f:
+        json.dump(ann, f)
+    with pytest.raises(conv.LayoutError) as e:
+        conv.convert(root, verbose=False)
+    assert str(e.value) == (
+        f"{poly}: object 3 has label 'spaceship', which is not a Cityscapes "
+        'label name (cityscapesscripts.helpers.labels); fix or delete the '
+        'object')
+    ann['objects'][3]['deleted'] = 1  # deleted objects are skipped
+    with open(poly, 'w') as f:
+        json.dump(ann, f)
+    conv.convert(root, verbose=False)
+
+
+def test_progress_lines_and_quiet(converted, capsys):
+    root, _ = converted
+    conv.convert(root, splits=['val'], verbose=True)
+    out = capsys.readouterr().out
+    assert '[cityscapes] val: 2/2 (100%)' in out and 'ETA' in out
+    assert '[cityscapes] val: 2 frames' in out
+    conv.main([root, '--splits', 'val', '--quiet'])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith('[cityscapes] val: 2 frames')

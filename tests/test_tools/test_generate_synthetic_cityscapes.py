@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mmboundary.testing import import_tool
+from mmboundary.utils.cli import UserError
 
 cs_labels = pytest.importorskip('cityscapesscripts.helpers.labels')
 
@@ -205,19 +206,113 @@ def test_refuses_to_overwrite_a_non_synthetic_root(tmp_path, capsys):
     (real / 'license.txt').write_text('real data')
     with pytest.raises(FileExistsError, match='marker'):
         gen.generate(str(real), num_train=1, num_val=0, height=H, width=W)
-    assert gen.main(['--out', str(real), '--num-train', '1']) == 1
-    assert 'Refusing to overwrite' in capsys.readouterr().err
+    with pytest.raises(UserError, match='Refusing to overwrite'):
+        gen.main(['--out', str(real), '--num-train', '1'])
     assert (real / 'license.txt').read_text() == 'real data'
-    # a root written by the generator is regenerated in place
+    assert sorted(p.name
+                  for p in real.iterdir()) == ['leftImg8bit', 'license.txt']
+
+
+def _args(root, num_train, num_val, *extra):
+    return [
+        '--out', root, '--num-train',
+        str(num_train), '--num-val',
+        str(num_val), '--height',
+        str(H), '--width',
+        str(W), '--quiet', *extra
+    ]
+
+
+def _snapshot(root):
+    """{relative path: bytes} of every file under ``root``."""
+    out = {}
+    for path in glob.glob(osp.join(root, '**', '*'), recursive=True):
+        if osp.isfile(path):
+            with open(path, 'rb') as f:
+                out[osp.relpath(path, root)] = f.read()
+    return out
+
+
+def test_rerun_with_other_sizes_is_refused_and_overwrite_is_consistent(
+        tmp_path, capsys):
+    conv = _load_tool('cityscapes')
     syn = str(tmp_path / 'syn')
-    assert gen.main([
-        '--out', syn, '--num-train', '2', '--num-val', '0', '--height',
-        str(H), '--width',
-        str(W), '--quiet'
-    ]) == 0
-    assert gen.main([
-        '--out', syn, '--num-train', '1', '--num-val', '1', '--height',
-        str(H), '--width',
-        str(W), '--quiet'
-    ]) == 0
-    assert len(_frames(syn)) == 2
+    assert gen.main(_args(syn, 2, 1)) == 0
+    conv.convert(syn, verbose=False)
+    before = _snapshot(syn)
+    assert 'train.txt' in before and 'val.txt' in before
+    assert any(k.endswith('_labelTrainIds.png') for k in before)
+
+    # the same settings: nothing is rewritten or removed
+    assert gen.main(_args(syn, 2, 1)) == 0
+    assert _snapshot(syn) == before
+
+    # other sizes: refused by name, nothing touched
+    with pytest.raises(UserError) as e:
+        gen.main(_args(syn, 1, 1))
+    msg = str(e.value)
+    assert msg.startswith(f'{syn} holds a synthetic dataset generated with '
+                          f'seed=0, num_train=2, num_val=1, height={H}, '
+                          f'width={W}; generating seed=0, num_train=1')
+    assert 'Pass --overwrite' in msg and 'train.txt' in msg
+    assert _snapshot(syn) == before
+
+    # --overwrite: everything rewritten, converted again, lists included
+    assert gen.main(_args(syn, 1, 2, '--overwrite')) == 0
+    after = _snapshot(syn)
+    with open(osp.join(syn, 'train.txt')) as f:
+        assert f.read().split() == ['aachen/aachen_000000_000019']
+    with open(osp.join(syn, 'val.txt')) as f:
+        assert f.read().split() == [
+            'frankfurt/frankfurt_000000_000019', 'lindau/lindau_000000_000019'
+        ]
+    train_ids = sorted(k for k in after if k.endswith('_labelTrainIds.png'))
+    assert train_ids == [
+        'gtFine/train/aachen/aachen_000000_000019_gtFine_labelTrainIds.png',
+        'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_'
+        'labelTrainIds.png',
+        'gtFine/val/lindau/lindau_000000_000019_gtFine_labelTrainIds.png'
+    ]
+    with open(
+            osp.join(syn, 'annotations',
+                     'instancesonly_filtered_gtFine_val.json')) as f:
+        assert len(json.load(f)['images']) == 2
+    assert len(_frames(syn)) == 3
+    # the files are those of a fresh root with the same settings
+    fresh = str(tmp_path / 'fresh')
+    assert gen.main(_args(fresh, 1, 2)) == 0
+    for rel, data in _snapshot(fresh).items():
+        assert after[rel] == data, rel
+
+
+def test_an_interrupted_root_is_completed(tmp_path):
+    syn = str(tmp_path / 'syn')
+    assert gen.main(_args(syn, 2, 0)) == 0
+    marker = osp.join(syn, gen.MARKER)
+    with open(marker) as f:
+        settings = json.load(f)
+    assert settings['complete'] is True
+    first = _frames(syn)[0] + '_leftImg8bit.png'
+    with open(first, 'rb') as f:
+        data = f.read()
+    settings['complete'] = False  # as if killed while writing
+    with open(marker, 'w') as f:
+        json.dump(settings, f)
+    import os
+    os.remove(first)
+    assert gen.main(_args(syn, 2, 0)) == 0
+    with open(first, 'rb') as f:
+        assert f.read() == data
+
+
+def test_progress_lines_and_quiet(tmp_path, capsys):
+    gen.generate(
+        str(tmp_path / 'a'), num_train=2, num_val=1, height=H, width=W)
+    out = capsys.readouterr().out
+    assert '[synthetic cityscapes] train: 2/2 (100%)' in out
+    assert '[synthetic cityscapes] val: 1/1 (100%)' in out
+    assert 'ETA' in out
+    assert gen.main(_args(str(tmp_path / 'b'), 1, 0)) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith(
+        f'[synthetic cityscapes] 1 frames ({H}x{W}) in ')

@@ -100,7 +100,12 @@ def test_unknown_launcher_fails_and_names_it(tmp_path):
     assert not work_dir.exists()
 
 
-def test_unknown_module_type_leaves_no_work_dir(tiny_seg_root, tmp_path):
+def _logs(work_dir):
+    return sorted(glob.glob(osp.join(str(work_dir), '*', '*.log')))
+
+
+def test_unknown_module_type_keeps_the_log_with_the_error(
+        tiny_seg_root, tmp_path):
     work_dir = tmp_path / 'wd'
     proc = run_tool([
         'tools/train.py', TINY_SEG_CFG, '--work-dir',
@@ -110,7 +115,15 @@ def test_unknown_module_type_leaves_no_work_dir(tiny_seg_root, tmp_path):
                     check=False)
     assert proc.returncode != 0
     assert 'NoSuchLoss is not in the' in proc.stderr
-    assert not work_dir.exists()
+    # issue 20, item 1: the log stays, with the traceback, and the config
+    logs = _logs(work_dir)
+    assert len(logs) == 1
+    with open(logs[0]) as f:
+        text = f.read()
+    assert 'Run failed with KeyError; traceback:' in text
+    assert 'NoSuchLoss is not in the' in text
+    assert osp.isfile(work_dir / 'tiny_seg.py')
+    assert not list(work_dir.glob('*.pth'))
 
 
 def test_failure_keeps_preexisting_work_dir_content(tiny_seg_root, tmp_path):
@@ -124,4 +137,5 @@ def test_failure_keeps_preexisting_work_dir_content(tiny_seg_root, tmp_path):
     ],
                     check=False)
     assert proc.returncode != 0
-    assert sorted(p.name for p in work_dir.iterdir()) == ['notes.txt']
+    assert (work_dir / 'notes.txt').read_text() == 'keep me'
+    assert len(_logs(work_dir)) == 1

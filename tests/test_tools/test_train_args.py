@@ -5,6 +5,7 @@ import pytest
 from mmengine.config import Config
 
 from mmboundary.testing import import_tool
+from mmboundary.utils.cli import UserError
 
 
 def test_amp_switches_optim_wrapper():
@@ -14,7 +15,7 @@ def test_amp_switches_optim_wrapper():
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
     cfg = Config(dict(optim_wrapper=dict(type='Custom')))
-    with pytest.raises(ValueError, match="'Custom'"):
+    with pytest.raises(UserError, match="'Custom'"):
         train.enable_amp(cfg)
 
 

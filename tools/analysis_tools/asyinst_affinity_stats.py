@@ -31,7 +31,8 @@ from mmboundary.registry import MMDET_MODELS
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument('config')
     parser.add_argument('--num-batches', type=int, default=10)
     parser.add_argument(

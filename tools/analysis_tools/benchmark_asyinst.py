@@ -56,7 +56,8 @@ ROOT_CFG = 'configs/asyinst/boxinst_r50-fpn_8xb1-24k_cityscapes-512x1024.py'
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument(
         '--iter-batch',

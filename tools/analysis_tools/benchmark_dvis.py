@@ -298,7 +298,8 @@ def tables_of(pair, shift, repeat):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], allow_abbrev=False)
     parser.add_argument(
         '--what',
         nargs='+',

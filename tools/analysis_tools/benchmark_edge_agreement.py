@@ -44,7 +44,8 @@ OUT_JSON = 'configs/edge_agreement/results/benchmark_edge_agreement.json'
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Cost of the edge agreement loss in Mask R-CNN')
+        description='Cost of the edge agreement loss in Mask R-CNN',
+        allow_abbrev=False)
     parser.add_argument('--base-config', default=BASE)
     parser.add_argument('--edge-config', default=EDGE)
     parser.add_argument('--size', type=int, default=512, help='image side')

@@ -50,7 +50,8 @@ DEFAULT_OUT = 'configs/inverseform/results/benchmark_inverseform.json'
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Time InverseForm (boundary head + L_bxe + L_if) in a '
-        'DeepLabV3 R50 iteration and at inference.')
+        'DeepLabV3 R50 iteration and at inference.',
+        allow_abbrev=False)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument(

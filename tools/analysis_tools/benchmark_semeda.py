@@ -37,7 +37,8 @@ OUT_JSON = 'configs/semeda/results/benchmark_semeda.json'
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Time SEMEDA vs plain CE in a DeepLabV3 R50 iteration.')
+        description='Time SEMEDA vs plain CE in a DeepLabV3 R50 iteration.',
+        allow_abbrev=False)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument(

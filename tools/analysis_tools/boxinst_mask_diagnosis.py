@@ -299,7 +299,8 @@ def run_variant(name, config, args, start) -> List[object]:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument('--iters', type=int, default=300)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(

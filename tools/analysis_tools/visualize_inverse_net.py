@@ -40,7 +40,8 @@ EXAMPLE_TRANSFORMS = ('shift 4 px', 'rotation 10 deg', 'zoom 1.2x')
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='Draw validation boundary tiles, their transformed '
-        'copies and the distances a pretrained InverseNet gives them.')
+        'copies and the distances a pretrained InverseNet gives them.',
+        allow_abbrev=False)
     parser.add_argument(
         'config',
         help='segmentation config with an '

@@ -22,17 +22,23 @@ Example::
 
     python tools/dataset_converters/cityscapes.py data/cityscapes --nproc 8
     # -> data/cityscapes/annotations/instancesonly_filtered_gtFine_*.json
+
+A polygon whose label is not a Cityscapes label name, an instance id that
+is not a Cityscapes id and a missing file are errors that name the file
+(one line; ``--debug`` or ``MMB_DEBUG=1``: the traceback). Progress per
+split (with an ETA) goes to stdout; ``--quiet`` prints only the summary.
 """
-import argparse
 import glob
 import json
 import os
 import os.path as osp
-import sys
 import time
 from multiprocessing import Pool
 
 import numpy as np
+
+from mmboundary.utils.cli import UserError, add_quiet, run_cli, strict_parser
+from mmboundary.utils.progress import track
 
 SPLITS = ('train', 'val', 'test')
 IMG_SUFFIX = '_leftImg8bit.png'
@@ -42,12 +48,12 @@ LABEL_SUFFIX = '_gtFine_labelIds.png'
 TRAIN_ID_SUFFIX = '_gtFine_labelTrainIds.png'
 
 
-class LayoutError(ValueError):
+class LayoutError(UserError, ValueError):
     """A file or folder of the Cityscapes layout is missing or malformed."""
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = strict_parser(
         description='Convert a Cityscapes-format root: labelTrainIds PNGs '
         '(mmseg) and COCO-style instance JSONs (mmdet)')
     parser.add_argument(
@@ -66,7 +72,15 @@ def parse_args(argv=None):
         choices=SPLITS,
         help='splits to convert (default: those present under gtFine/)')
     parser.add_argument('--nproc', type=int, default=1)
-    return parser.parse_args(argv)
+    add_quiet(parser)
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of an input error')
+    args = parser.parse_args(argv)
+    if args.nproc < 1:
+        parser.error(f'--nproc must be >= 1, got {args.nproc}')
+    return args
 
 
 def collect_frames(root, split, img_dir='leftImg8bit', gt_dir='gtFine'):
@@ -105,9 +119,41 @@ def collect_frames(root, split, img_dir='leftImg8bit', gt_dir='gtFine'):
     return frames
 
 
+def check_polygon_labels(poly_file):
+    """Raise :class:`LayoutError` naming ``poly_file`` and the object unless
+    every (not deleted) object's label is a Cityscapes label name (``...group``
+    names the group of an instance class), as ``json2labelImg`` needs: it
+    would otherwise print an error with its own usage text and exit."""
+    import cityscapesscripts.helpers.labels as cs_labels
+    try:
+        with open(poly_file) as f:
+            ann = json.load(f)
+    except (OSError, ValueError) as e:
+        raise LayoutError(f'{poly_file}: cannot be read as JSON ({e})') \
+            from None
+    objects = ann.get('objects') if isinstance(ann, dict) else None
+    if not isinstance(objects, list):
+        raise LayoutError(f'{poly_file}: no `objects` list; expected a '
+                          'Cityscapes polygons file')
+    for i, obj in enumerate(objects):
+        if not isinstance(obj, dict) or obj.get('deleted'):
+            continue
+        label = obj.get('label')
+        name = label
+        if isinstance(label, str) and label not in cs_labels.name2label \
+                and label.endswith('group'):
+            name = label[:-len('group')]
+        if name not in cs_labels.name2label:
+            raise LayoutError(
+                f'{poly_file}: object {i} has label {label!r}, which is not '
+                'a Cityscapes label name (cityscapesscripts.helpers.labels); '
+                'fix or delete the object')
+
+
 def convert_train_ids(poly_file):
     """Write ``*_gtFine_labelTrainIds.png`` next to a polygons JSON."""
     from cityscapesscripts.preparation.json2labelImg import json2labelImg
+    check_polygon_labels(poly_file)
     out = poly_file[:-len(POLY_SUFFIX)] + TRAIN_ID_SUFFIX
     json2labelImg(poly_file, out, 'trainIds')
     return out
@@ -205,8 +251,13 @@ def convert(root,
             nproc=1,
             img_dir='leftImg8bit',
             gt_dir='gtFine',
-            verbose=True):
-    """Convert ``root``; returns ``{split: path of the instance JSON}``."""
+            verbose=True,
+            quiet=None):
+    """Convert ``root``; returns ``{split: path of the instance JSON}``.
+
+    ``verbose`` prints a summary line per split, progress bars unless
+    ``quiet`` (default: ``not verbose``)."""
+    quiet = (not verbose) if quiet is None else quiet
     check_root(root, img_dir, gt_dir)
     out_dir = out_dir or osp.join(root, 'annotations')
     if splits is None:
@@ -215,18 +266,25 @@ def convert(root,
             raise LayoutError(
                 f'{osp.join(root, gt_dir)} has none of the split folders '
                 f'{", ".join(SPLITS)}')
-    os.makedirs(out_dir, exist_ok=True)
     written = {}
     for split in splits:
         start = time.perf_counter()
         frames = collect_frames(root, split, img_dir, gt_dir)
         jobs = [(root, img_dir, gt_dir, split, c, s) for c, s in frames]
+        desc = f'[cityscapes] {split}'
         if nproc > 1:
             with Pool(nproc) as pool:
-                results = pool.map(_frame_job, jobs, chunksize=4)
+                results = list(
+                    track(
+                        pool.imap(_frame_job, jobs, chunksize=4),
+                        total=len(jobs),
+                        desc=desc,
+                        quiet=quiet))
         else:
-            results = list(map(_frame_job, jobs))
+            results = list(
+                track(map(_frame_job, jobs), len(jobs), desc, quiet=quiet))
         coco = coco_dict(results)
+        os.makedirs(out_dir, exist_ok=True)
         json_path = osp.join(out_dir,
                              f'instancesonly_filtered_gtFine_{split}.json')
         with open(json_path, 'w') as f:
@@ -245,14 +303,16 @@ def convert(root,
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        convert(args.root, args.out_dir, args.splits, args.nproc, args.img_dir,
-                args.gt_dir)
-    except LayoutError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+    convert(
+        args.root,
+        args.out_dir,
+        args.splits,
+        args.nproc,
+        args.img_dir,
+        args.gt_dir,
+        quiet=args.quiet)
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(main)

@@ -36,28 +36,44 @@ textured and noisy and neighbouring classes have overlapping colours, so
 boundaries cannot be read off the colour alone.
 
 Each image depends only on ``(seed, split, index)``; the same command writes
-byte-identical files. A marker file identifies the root as synthetic; an
-existing root without the marker (a real dataset, say) is never touched.
+byte-identical files. A marker file identifies the root as synthetic and
+records the settings; an existing root without the marker (a real dataset,
+say) is never touched. Re-running into a synthetic root:
+
+* with the same settings, a complete root is left as it is (its converted
+  labels, annotations and lists stay valid) and an interrupted one is
+  completed;
+* with other settings (sizes, counts, seed) it is refused, because the
+  converted labels, the instance JSONs and ``train.txt``/``val.txt`` would
+  no longer match; ``--overwrite`` removes all of them and rewrites the
+  root, and converts it again when it had been converted.
+
+Progress (with an ETA) goes to stdout; ``--quiet`` prints only the summary.
 
 Example::
 
     python tools/dataset_converters/generate_synthetic_cityscapes.py \\
         --out data/synthetic_cityscapes --seed 0 --num-train 48 --num-val 16
 """
-import argparse
+import importlib.util
 import json
 import os
 import os.path as osp
 import shutil
-import sys
 import time
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from mmboundary.utils.cli import UserError, run_cli, strict_parser
+from mmboundary.utils.progress import track
+
 MARKER = '.mmboundary_synthetic_cityscapes.json'
 OWNED_DIRS = ('leftImg8bit', 'gtFine', 'disparity', 'camera', 'annotations')
+# written by tools/dataset_converters/cityscapes.py into the root
+LIST_FILES = ('train.txt', 'val.txt', 'test.txt')
+SETTING_KEYS = ('seed', 'num_train', 'num_val', 'height', 'width')
 CITIES = dict(
     train=('aachen', 'bochum', 'bremen', 'cologne'),
     val=('frankfurt', 'lindau', 'munster'))
@@ -99,7 +115,7 @@ CAR = np.array([(-0.5, 0), (0.5, 0), (0.5, 0.55), (0.32, 0.62), (0.2, 1.0),
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = strict_parser(
         description='Generate a synthetic dataset in the Cityscapes layout')
     parser.add_argument(
         '--out',
@@ -112,6 +128,16 @@ def parse_args(argv=None):
     parser.add_argument('--width', type=int, default=512)
     parser.add_argument(
         '--quiet', action='store_true', help='print only the summary')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='rewrite a synthetic root generated with other settings: its '
+        'images, labels, converted labels, instance JSONs and split lists '
+        'are removed first (and converted again if they had been)')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of an input error')
     args = parser.parse_args(argv)
     if args.num_train < 0 or args.num_val < 0:
         parser.error('--num-train and --num-val must be >= 0')
@@ -529,22 +555,101 @@ def generate_frame(root, split, idx, seed, height, width, labels_module):
     return f'{split}/{city}/{stem}'
 
 
-def prepare_root(root, settings):
-    """Create ``root`` or clear a previous synthetic one; refuse others."""
+def read_marker(root):
+    """The settings recorded in a synthetic root's marker (None: none)."""
     marker = osp.join(root, MARKER)
+    if not osp.isfile(marker):
+        return None
+    try:
+        with open(marker) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise UserError(f'{marker} cannot be read ({e}); remove the root '
+                        f'{root} or pass another --out') from None
+
+
+def _write_marker(root, settings, complete):
+    with open(osp.join(root, MARKER), 'w') as f:
+        json.dump(
+            dict(settings, complete=complete), f, indent=2, sort_keys=True)
+
+
+def _was_converted(root):
+    return osp.isdir(osp.join(root, 'annotations')) or any(
+        osp.isfile(osp.join(root, name)) for name in LIST_FILES)
+
+
+def prepare_root(root, settings, overwrite=False):
+    """Create ``root``, or check a previous synthetic one against
+    ``settings``; refuse anything else.
+
+    Returns:
+        str: ``'new'`` (empty or created), ``'complete'`` (same settings,
+        all frames written: nothing to do), ``'resume'`` (same settings,
+        interrupted: frames are written again in place, nothing removed),
+        ``'overwrite'`` or ``'overwrite-converted'`` (other settings with
+        ``overwrite``: everything owned was removed; the second when the
+        old root had been converted).
+
+    Raises:
+        FileExistsError: ``root`` is not empty and has no marker.
+        NotADirectoryError: ``root`` is a file.
+        UserError: a synthetic root with other settings, without
+            ``overwrite``.
+    """
+    marker = osp.join(root, MARKER)
+    if osp.exists(root) and not osp.isdir(root):
+        raise NotADirectoryError(f'--out {root} is a file, not a directory')
     if osp.isdir(root) and os.listdir(root) and not osp.isfile(marker):
         raise FileExistsError(
             f'{root} exists and has no {MARKER} marker, so it is not a '
             'synthetic dataset written by this tool (it may be a real '
             'Cityscapes root). Refusing to overwrite it: pass an empty or '
             'new directory with --out.')
-    if osp.exists(root) and not osp.isdir(root):
-        raise NotADirectoryError(f'--out {root} is a file, not a directory')
-    for name in OWNED_DIRS:
-        shutil.rmtree(osp.join(root, name), ignore_errors=True)
+    old = read_marker(root)
+    state = 'new'
+    if old is not None:
+        same = all(old.get(k) == settings[k] for k in SETTING_KEYS)
+        if same:
+            state = 'complete' if old.get('complete', True) else 'resume'
+        elif not overwrite:
+            was = ', '.join(f'{k}={old.get(k)}' for k in SETTING_KEYS)
+            now = ', '.join(f'{k}={settings[k]}' for k in SETTING_KEYS)
+            raise UserError(
+                f'{root} holds a synthetic dataset generated with {was}; '
+                f'generating {now} there would leave its converted labels, '
+                'instance JSONs and split lists (train.txt, val.txt) stale. '
+                'Pass --overwrite to remove and rewrite all of it (it is '
+                'converted again if it was), or choose another --out')
+        else:
+            state = ('overwrite-converted'
+                     if _was_converted(root) else 'overwrite')
+            for name in OWNED_DIRS:
+                shutil.rmtree(osp.join(root, name), ignore_errors=True)
+            for name in LIST_FILES:
+                if osp.isfile(osp.join(root, name)):
+                    os.remove(osp.join(root, name))
+    if state == 'complete':
+        return state
     os.makedirs(root, exist_ok=True)
-    with open(marker, 'w') as f:
-        json.dump(settings, f, indent=2, sort_keys=True)
+    _write_marker(root, settings, complete=False)
+    return state
+
+
+def frame_stem(split, idx):
+    """``split/city/stem`` of frame ``idx`` of ``split``."""
+    cities = CITIES[split]
+    city = cities[idx % len(cities)]
+    return f'{split}/{city}/{city}_{idx // len(cities):06d}_{FRAME:06d}'
+
+
+def _convert_again(root, quiet):
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'cityscapes.py')
+    spec = importlib.util.spec_from_file_location('_cityscapes_converter',
+                                                  path)
+    converter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(converter)
+    converter.convert(root, verbose=not quiet, quiet=quiet)
 
 
 def generate(out,
@@ -553,8 +658,13 @@ def generate(out,
              num_val=16,
              height=256,
              width=512,
-             verbose=True):
-    """Generate the dataset; returns the list of ``split/city/stem``."""
+             verbose=True,
+             overwrite=False):
+    """Generate the dataset; returns the list of ``split/city/stem``.
+
+    See the module docstring for what happens in an existing root
+    (``overwrite``). ``verbose``: progress with an ETA per split.
+    """
     try:
         import cityscapesscripts.helpers.labels as cs_labels
     except ImportError as e:  # pragma: no cover
@@ -569,17 +679,26 @@ def generate(out,
         num_val=num_val,
         height=height,
         width=width)
-    prepare_root(out, settings)
-    frames = []
+    state = prepare_root(out, settings, overwrite)
+    frames = [
+        frame_stem(split, idx)
+        for split, num in (('train', num_train), ('val', num_val))
+        for idx in range(num)
+    ]
+    if state == 'complete':
+        if verbose:
+            print(f'[synthetic cityscapes] {out} already holds these '
+                  f'{len(frames)} frames (same settings): nothing written')
+        return frames
     for split, num in (('train', num_train), ('val', num_val)):
-        for idx in range(num):
-            frames.append(
-                generate_frame(out, split, idx, seed, height, width,
-                               cs_labels))
-            if verbose and (idx + 1) % 16 == 0:
-                print(
-                    f'[synthetic cityscapes] {split}: {idx + 1}/{num}',
-                    flush=True)
+        for idx in track(
+                range(num),
+                desc=f'[synthetic cityscapes] {split}',
+                quiet=not verbose):
+            generate_frame(out, split, idx, seed, height, width, cs_labels)
+    _write_marker(out, settings, complete=True)
+    if state == 'overwrite-converted':
+        _convert_again(out, quiet=not verbose)
     return frames
 
 
@@ -588,15 +707,15 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         frames = generate(args.out, args.seed, args.num_train, args.num_val,
-                          args.height, args.width, not args.quiet)
+                          args.height, args.width, not args.quiet,
+                          args.overwrite)
     except (FileExistsError, NotADirectoryError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    print(f'[synthetic cityscapes] wrote {len(frames)} frames '
-          f'({args.height}x{args.width}) to {args.out} in '
-          f'{time.perf_counter() - start:.1f} s')
+        raise UserError(str(e)) from e
+    print(f'[synthetic cityscapes] {len(frames)} frames '
+          f'({args.height}x{args.width}) in {args.out} '
+          f'({time.perf_counter() - start:.1f} s)')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(main)

@@ -45,7 +45,8 @@ class NYUv2FormatError(ValueError):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Convert nyu_depth_v2_labeled.mat to 40-class label PNGs '
-        'and images for NYUv2SegDataset')
+        'and images for NYUv2SegDataset',
+        allow_abbrev=False)
     parser.add_argument(
         'labeled_mat', help='nyu_depth_v2_labeled.mat (MATLAB v7.3 / HDF5)')
     parser.add_argument(

@@ -11,8 +11,10 @@
   with plain ``torch.load(weights_only=True)``;
 * hashes the written file and names it ``<stem>-<sha256[:8]>.pth`` (stem from
   ``os.path.splitext(OUT)``), and prints that name.
+
+A missing, unreadable or unsafe input checkpoint ends in one line naming it
+(``--debug`` or ``MMB_DEBUG=1``: the traceback).
 """
-import argparse
 import hashlib
 import os
 import os.path as osp
@@ -23,18 +25,22 @@ import torch
 
 from mmboundary.models.utils import (TRAINING_ONLY_MARKER,
                                      training_only_prefixes)
-from mmboundary.utils import load_checkpoint_safely
+from mmboundary.utils import UnsafeCheckpointError, load_checkpoint_safely
+from mmboundary.utils.cli import UserError, run_cli, strict_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Prepare a checkpoint for publishing')
+    parser = strict_parser(description='Prepare a checkpoint for publishing')
     parser.add_argument('in_file', help='input checkpoint filename')
     parser.add_argument('out_file', help='output checkpoint filename')
     parser.add_argument(
         '--keep-training-only',
         action='store_true',
         help='keep the weights of frozen auxiliary (training-only) networks')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of an input error')
     return parser.parse_args(argv)
 
 
@@ -103,10 +109,18 @@ def publish(in_file: str, out_file: str, keep_training_only=False) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
-    final = publish(args.in_file, args.out_file, args.keep_training_only)
+    if not osp.isfile(args.in_file):
+        raise UserError(
+            f'input checkpoint {args.in_file} does not exist; pass a .pth '
+            'written by tools/train.py (work_dirs/<config>/iter_*.pth)')
+    try:
+        final = publish(args.in_file, args.out_file, args.keep_training_only)
+    except (UnsafeCheckpointError, KeyError) as e:
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        raise UserError(f'{args.in_file}: {message}') from e
     print(final)
     return final
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(lambda: main() and None)

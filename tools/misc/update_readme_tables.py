@@ -31,7 +31,8 @@ def all_readmes(root: str = REPO_ROOT):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], allow_abbrev=False)
     parser.add_argument('readmes', nargs='*', help='default: all READMEs')
     parser.add_argument(
         '--check',

@@ -12,6 +12,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
+from mmboundary.datasets.checks import check_data_inputs
 from mmboundary.engine.pretraining.config import hook_entry
 from mmboundary.models.pretraining.shared import gate_self_check, read_report
 from mmboundary.utils.cli import add_quiet, strict_parser
@@ -118,6 +119,9 @@ def pretrain_tool_main(description: str,
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
+    loaders = ['train_dataloader'
+               ] + (['val_dataloader'] if cfg.get('val_dataloader') else [])
+    check_data_inputs(cfg, loaders)
     settings = settings_from_config(cfg)
     hook = hook_entry(cfg, hook_type)
     max_val = hook.get('max_val_images', 100)
