@@ -28,10 +28,8 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +39,7 @@ from mmboundary.models.losses.dvis_losses import (PermutationInvariantLoss,
                                                   stratified_offsets)
 from mmboundary.models.utils.mean_shift import MeanShiftDiscretizer
 from mmboundary.utils.results_doc import dump_results, tool_command
+from mmboundary.utils.timing import interleaved_medians
 
 REFCODE = dict(
     window=(33, 65),
@@ -108,19 +107,6 @@ def run_method(name, pred, ids):
     return loss.item()
 
 
-def sync(device):
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
-def timed(fn, device):
-    sync(device)
-    t0 = time.perf_counter()
-    out = fn()
-    sync(device)
-    return time.perf_counter() - t0, out
-
-
 def child(args):
     """One measurement in a fresh process: peak extra memory in MiB."""
     size = tuple(int(v) for v in args.child_size.split('x'))
@@ -174,19 +160,6 @@ def memory_of(method, size, device):
                          text=True,
                          check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])['extra_mib']
-
-
-def interleaved_medians(fns, repeat, device):
-    """Median seconds of every function, the calls interleaved: repeat r
-    runs them in order, reversed for odd r (ABBA), after one warm-up each.
-    """
-    names = list(fns)
-    times = {n: [] for n in names}
-    for r in range(repeat):
-        for name in (names if r % 2 == 0 else names[::-1]):
-            t, _ = timed(fns[name], device)
-            times[name].append(t)
-    return {n: statistics.median(v) for n, v in times.items()}, times
 
 
 def bench_pair_loss(size, args):
