@@ -66,8 +66,9 @@ def test_small_run_stores_medians_and_ratios(tmp_path):
     assert row['predict_over_mask_rcnn'] == (
         med['predict'] / med['mask_rcnn_predict'])
     table = data['tables']['inference']
-    assert table['rows'][0][:5] == ['coco-700', '96x160', '24x40', 2,
-                                    row['candidates']]
+    assert table['rows'][0][:5] == [
+        'coco-700', '96x160', '24x40', 2, row['candidates']
+    ]
     assert table['rows'][0][10] == round(row['post_over_forward'], 3)
     assert data['command'] == (
         'python tools/analysis_tools/benchmark_dvis_inference.py '
