@@ -6,7 +6,10 @@ paper's two range bandwidths (0.4 and 0.9); every quantised value of the
 converged map is one candidate instance (the official code's GPU
 discretiser), optionally split into connected components. Neighbours are
 visited as shifted views, so memory stays O(B H W) whatever the spatial
-radius: no (2s + 1)^2-channel tensor is ever built.
+radius: no (2s + 1)^2-channel tensor is ever built. On the CPU the same
+iterations run, bit for bit, in the fused kernel of
+:mod:`~mmboundary.models.utils.mean_shift_native` (``impl='auto'``); the
+torch code (``impl='torch'``) is the reference and runs on GPUs.
 """
 import math
 from typing import List, Optional, Sequence, Tuple, Union

@@ -1,27 +1,42 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
-"""Fused CPU kernel of the blurring mean-shift (DVIS discretiser).
+"""Fused CPU kernel of the blurring mean-shift (DVIS discretiser),
+bit-equal to the torch code.
 
 :func:`mmboundary.models.utils.mean_shift.blurring_mean_shift` visits the
-``(2s + 1)^2`` neighbours as shifted views: every pixel pair costs about ten
+``(2s + 1)^2`` neighbours as shifted views: every pixel pair costs ten
 passes of torch element-wise ops over a stripe (difference, square, scale,
-attenuation test, exp, and four accumulations). This module computes the
-same iteration in one pass per pair: a small C kernel (no torch headers,
-called through :mod:`ctypes`) walks the map row by row, and for each row
-and each offset of the half-plane computes the pair weights of that row in
-a cache-resident buffer and credits both pixels of every pair. Arithmetic,
-pairs, kernel, attenuation and border rule are those of the torch code; the
-sums are float32 in another order and the exponential is a vectorisable
-Cephes-style polynomial (relative error about 1e-7), so values agree to
-float32 rounding. Extra memory per image: the sentinel-filled copy of the
-map, ``num``, ``den`` (3 float32 maps, 12 H W bytes) and one row of
-weights.
+attenuation test and shift, exp, four accumulations), and torch's ``exp``
+takes a slow path (30-45 ns against 0.5 ns) on the many exponents below
+-87 (sentinel pairs at borders and padding, far-apart plateaus). Here a
+small C kernel (no torch headers, called through :mod:`ctypes`) does the
+per-pair work in two passes, and the exponentials stay torch's:
+
+* ``mb_exponents`` writes the pair exponents of a group of offsets of a
+  stripe (same operations, in the same float32 order, as the torch code);
+  those below -105, whose weight is exactly 0 in float32, are replaced by a
+  placeholder, and those in the subnormal range are computed by libm's
+  ``expf``, checked bit for bit against torch's ``exp`` on every float of
+  that range when the kernel is loaded (:func:`_calibrate`; the few where
+  they differ are left to torch);
+* torch's ``exp_`` runs on the buffer (element-wise: grouping offsets into
+  one call changes no bit);
+* ``mb_credit`` credits, offset by offset, every pixel of the stripe with
+  its pair (centre), then every partner, as the torch code does (with the
+  fused multiply-add of torch's ``addcmul_``), skipping the exact zeros.
+
+The result is the torch code's, bit for bit (the tests check it on
+borders, stripes, batches and trained-like maps). Memory: the torch code's
+padded map, ``num`` and ``den``, plus fixed buffers of at most 7 MiB (pair
+weights for one ``exp`` call, lists of subnormal weights).
 
 The kernel is compiled with the system C compiler on first use (under a
-second) into ``$MMBOUNDARY_CACHE`` (default ``~/.cache/mmboundary``); the
-file name carries a hash of the source, the flags and the CPU, so a changed
-kernel or another CPU gets its own build. Without a compiler (or with
-``MMBOUNDARY_NATIVE=0``) :func:`native_available` is False and the
-discretiser uses the torch code; the reason is in :func:`native_status`.
+second) into ``$MMBOUNDARY_CACHE/native`` (default
+``~/.cache/mmboundary/native``, the temporary folder if that is not
+writable); the file name carries a hash of the source, the flags and the
+CPU, so a changed kernel or another CPU gets its own build. Without a
+compiler (or with ``MMBOUNDARY_NATIVE=0``) :func:`native_available` is
+False and the discretiser uses the torch code; the reason is in
+:func:`native_status`.
 """
 import ctypes
 import hashlib
@@ -225,9 +240,15 @@ def _build() -> ctypes.CDLL:
         [_SOURCE, ' '.join(flags),
          _cpu_tag(), sys.platform]).encode()).hexdigest()[:16]
     folder = _cache_dir()
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise OSError(f'{folder} is not writable')
+    except OSError:  # a read-only home: build in the temporary folder
+        folder = os.path.join(tempfile.gettempdir(), 'mmboundary-native')
+        os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f'mean_shift_{key}.so')
     if not os.path.exists(path):
-        os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             src = os.path.join(tmp, 'mean_shift.c')
             with open(src, 'w') as f:
