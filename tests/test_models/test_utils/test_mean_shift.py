@@ -379,3 +379,16 @@ def test_bin_mean_is_taken_from_the_input_map():
     assert len(res) == 1
     assert res.means.item() == pytest.approx(0.31)
     assert torch.equal(res.masks[0], in_bin)
+
+
+def test_trained_like_maps_have_the_statistics_they_claim():
+    raw = synthetic_dvis_map((2, 64, 96), num_instances=5, seed=3)
+    assert raw.shape == (2, 1, 64, 96) and raw.dtype == torch.float32
+    assert torch.equal(raw, synthetic_dvis_map((2, 64, 96), 5, seed=3))
+    x = raw.relu()[0, 0]
+    # background pushed below 0: most of it exactly 0 after the ReLU
+    assert 0.2 < (x == 0).float().mean() < 0.95
+    # plateaus near distinct integers (offset <= 0.15, noise 0.04)
+    near = [((x - v).abs() < 0.3).sum().item() for v in range(1, 6)]
+    assert sum(n > 20 for n in near) >= 3
+    assert x.max() < 5 + 0.15 + 0.3
