@@ -333,6 +333,7 @@ BAD_INPUTS = {
             ('spatial_radii', (7, 1.5), TypeError),
             ('num_iters', 0, ValueError),
             ('num_iters', 'four', TypeError),
+            ('impl', 'fast', ValueError),
             ('num_keep', (40, 0), ValueError),
             ('num_keep', 40, TypeError),
             ('size_thr', (5, -1), ValueError),

@@ -55,8 +55,13 @@ def test_benchmark_stores_its_tables(tmp_path):
         pair['memory_mib']['ours'] / pair['memory_mib']['reference'], 4)
     shift, = data['mean_shift']
     assert shift['seconds'] == statistics.median(shift['times_s'])
+    assert shift['torch_code_seconds'] == statistics.median(
+        shift['torch_code_times_s'])
+    assert shift['identical'] is True
     assert data['tables']['mean_shift']['rows'] == [[
-        '1x16x20', shift['seconds'], shift['memory_mib']
+        '1x16x20', shift['seconds'], shift['torch_code_seconds'],
+        round(shift['torch_code_seconds'] / shift['seconds'], 1),
+        shift['memory_mib'], shift['torch_code_memory_mib']
     ]]
     # the tool's own command line, not the calling process's
     assert data['command'] == (

@@ -28,10 +28,8 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +38,10 @@ from mmboundary.models.losses.dvis_losses import (PermutationInvariantLoss,
                                                   dvis_huber,
                                                   stratified_offsets)
 from mmboundary.models.utils.mean_shift import MeanShiftDiscretizer
+from mmboundary.models.utils.mean_shift_native import native_status
+from mmboundary.testing.dvis_maps import synthetic_dvis_map
 from mmboundary.utils.results_doc import dump_results, tool_command
+from mmboundary.utils.timing import interleaved_medians
 
 REFCODE = dict(
     window=(33, 65),
@@ -108,27 +109,14 @@ def run_method(name, pred, ids):
     return loss.item()
 
 
-def sync(device):
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
-def timed(fn, device):
-    sync(device)
-    t0 = time.perf_counter()
-    out = fn()
-    sync(device)
-    return time.perf_counter() - t0, out
-
-
 def child(args):
     """One measurement in a fresh process: peak extra memory in MiB."""
     size = tuple(int(v) for v in args.child_size.split('x'))
     device = args.device
-    if args.child == 'mean_shift':
-        b, h, w = size
-        x = (torch.rand(b, 1, h, w) * 4).round().to(device)
-        disc = MeanShiftDiscretizer()
+    if args.child in ('mean_shift', 'mean_shift_torch'):
+        x = mean_shift_map(size, device)
+        disc = MeanShiftDiscretizer(
+            impl='torch' if args.child == 'mean_shift_torch' else 'auto')
         fn = (lambda: disc(x))
     else:
         pred, ids = make_inputs(size, device)
@@ -176,19 +164,6 @@ def memory_of(method, size, device):
     return json.loads(out.stdout.strip().splitlines()[-1])['extra_mib']
 
 
-def interleaved_medians(fns, repeat, device):
-    """Median seconds of every function, the calls interleaved: repeat r
-    runs them in order, reversed for odd r (ABBA), after one warm-up each.
-    """
-    names = list(fns)
-    times = {n: [] for n in names}
-    for r in range(repeat):
-        for name in (names if r % 2 == 0 else names[::-1]):
-            t, _ = timed(fns[name], device)
-            times[name].append(t)
-    return {n: statistics.median(v) for n, v in times.items()}, times
-
-
 def bench_pair_loss(size, args):
     pred, ids = make_inputs(size, args.device)
     ref_val = run_method('reference', pred, ids)  # warm-up and agreement
@@ -231,25 +206,48 @@ def bench_pair_loss(size, args):
         times_s=times)
 
 
+def mean_shift_map(size, device):
+    """A trained-like map (plateaus, ramps, noise; 8 instances per 256x256
+    of map, at least 4)."""
+    b, h, w = size
+    return synthetic_dvis_map((b, h, w), max(4, h * w // 8192),
+                              seed=0).relu().to(device)
+
+
 def bench_mean_shift(size, args):
     b, h, w = size
-    x = (torch.rand(b, 1, h, w) * 4).round().to(args.device)
+    x = mean_shift_map(size, args.device)
     disc = MeanShiftDiscretizer()
+    ref = MeanShiftDiscretizer(impl='torch')
     res = disc(x)  # warm-up
-    med, times = interleaved_medians({'mean_shift': lambda: disc(x)},
-                                     args.repeat, args.device)
-    t = med['mean_shift']
+    same = all(torch.equal(r.masks, q.masks) for r, q in zip(res, ref(x)))
+    assert same, 'the discretiser and its torch code differ'
+    med, times = interleaved_medians(
+        {
+            'mean_shift': lambda: disc(x),
+            'torch_code': lambda: ref(x)
+        }, args.repeat, args.device)
+    t, t_ref = med['mean_shift'], med['torch_code']
     mem = memory_of('mean_shift', size, args.device)
+    mem_ref = memory_of('mean_shift_torch', size, args.device)
     print(f'mean-shift {b}x{h}x{w} ({args.device}; bandwidths 0.4/0.9, '
-          f'radii 7/11, 4 iterations): median of {args.repeat} {t:.2f} s, '
-          f'peak extra memory {mem:.0f} MiB, '
-          f'{sum(len(r) for r in res)} candidates')
+          f'radii 7/11, 4 iterations; {native_status()}): median of '
+          f'{args.repeat} {t:.2f} s (torch code {t_ref:.2f} s, '
+          f'{t_ref / t:.1f}x), peak extra memory {mem:.0f} MiB (torch code '
+          f'{mem_ref:.0f} MiB), {sum(len(r) for r in res)} candidates, '
+          'identical')
     return dict(
         size=list(size),
         seconds=t,
+        torch_code_seconds=t_ref,
+        speedup=t_ref / t,
         memory_mib=mem,
+        torch_code_memory_mib=mem_ref,
         candidates=sum(len(r) for r in res),
-        times_s=times['mean_shift'])
+        identical=same,
+        implementation=native_status(),
+        times_s=times['mean_shift'],
+        torch_code_times_s=times['torch_code'])
 
 
 def tables_of(pair, shift, repeat):
@@ -284,15 +282,28 @@ def tables_of(pair, shift, repeat):
             ])
     if shift:
         tables['mean_shift'] = dict(
-            columns=['B x H x W', 'time (s)', 'extra memory (MiB)'],
+            columns=[
+                'B x H x W', 'time (s)', 'torch code (s)', 'speed-up',
+                'extra memory (MiB)', 'torch code (MiB)'
+            ],
             rows=[[
-                'x'.join(map(str, r['size'])), r['seconds'], r['memory_mib']
+                'x'.join(map(str, r['size'])), r['seconds'],
+                r['torch_code_seconds'],
+                round(r['speedup'],
+                      1), r['memory_mib'], r['torch_code_memory_mib']
             ] for r in shift],
             digits=2,
             notes=[
                 'MeanShiftDiscretizer defaults: bandwidths 0.4 / 0.9, '
-                'spatial radii 7 / 11, 4 iterations, on a random integer '
-                f'map in [0, 4]; time: median of {repeat} after a warm-up'
+                'spatial radii 7 / 11, 4 iterations, on a trained-like map '
+                '(mmboundary/testing/dvis_maps.py, 8 instances per 256x256); '
+                f'time: median of {repeat} interleaved repeats after a '
+                'warm-up; memory: peak extra resident memory in a fresh '
+                'process',
+                'time: the discretiser as configured (fused CPU kernel: '
+                f'{shift[0]["implementation"]}); torch code: impl=\'torch\', '
+                'today\'s shifted-view code; the candidates are identical '
+                '(asserted)'
             ])
     return tables
 

@@ -5,6 +5,8 @@ from typing import Optional
 
 from mmdet.models.detectors.single_stage_instance_seg import \
     SingleStageInstanceSegmentor
+from mmdet.structures import SampleList
+from torch import Tensor
 
 from mmboundary.registry import MMDET_MODELS
 from mmboundary.utils.validation import check_dict
@@ -65,3 +67,24 @@ class DVIS(SingleStageInstanceSegmentor):
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
+
+    def predict(self,
+                batch_inputs: Tensor,
+                batch_data_samples: SampleList,
+                rescale: bool = True,
+                **kwargs) -> SampleList:
+        """mmdet's ``predict``; a batch of zero-size images (no pixel to
+        run the backbone on) gets empty predictions instead of a
+        convolution error.
+
+        Returns:
+            list[DetDataSample]: with ``pred_instances``.
+        """
+        if 0 in batch_inputs.shape[-2:]:
+            results = [
+                self.mask_head._empty(s.metainfo, rescale, batch_inputs.device)
+                for s in batch_data_samples
+            ]
+            return self.add_pred_to_datasample(batch_data_samples, results)
+        return super().predict(
+            batch_inputs, batch_data_samples, rescale=rescale, **kwargs)

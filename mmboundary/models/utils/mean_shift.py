@@ -6,7 +6,10 @@ paper's two range bandwidths (0.4 and 0.9); every quantised value of the
 converged map is one candidate instance (the official code's GPU
 discretiser), optionally split into connected components. Neighbours are
 visited as shifted views, so memory stays O(B H W) whatever the spatial
-radius: no (2s + 1)^2-channel tensor is ever built.
+radius: no (2s + 1)^2-channel tensor is ever built. On the CPU the same
+iterations run, bit for bit, in the fused kernel of
+:mod:`~mmboundary.models.utils.mean_shift_native` (``impl='auto'``); the
+torch code (``impl='torch'``) is the reference and runs on GPUs.
 """
 import math
 from typing import List, Optional, Sequence, Tuple, Union
@@ -17,10 +20,13 @@ from mmengine.registry import TASK_UTILS
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmboundary.models.utils.mean_shift_native import (
+    native_available, native_blurring_mean_shift)
 from mmboundary.utils.validation import (check_bool, check_int, check_number,
                                          check_sequence)
 
 _BORDERS = ('valid', 'replicate')
+_IMPLS = ('auto', 'torch', 'native')
 
 
 def mean_shift_kernel(d: Tensor,
@@ -59,7 +65,8 @@ def blurring_mean_shift(x: Tensor,
                         valid: Optional[Tensor] = None,
                         border: str = 'valid',
                         attenuate: bool = True,
-                        tile_elems: int = 2**16) -> Tensor:
+                        tile_elems: int = 2**16,
+                        impl: str = 'auto') -> Tensor:
     """Blurring mean-shift on a one-channel map, batched.
 
     Each iteration replaces every valid pixel by the kernel-weighted mean of
@@ -87,6 +94,16 @@ def blurring_mean_shift(x: Tensor,
         attenuate (bool): see :func:`mean_shift_kernel`.
         tile_elems (int): pixels per stripe (speed only; the result does
             not depend on it).
+        impl (str): ``'torch'``: the shifted-view code above (the
+            reference; any device); ``'native'``: the fused CPU kernel of
+            :mod:`~mmboundary.models.utils.mean_shift_native` (same pairs,
+            weights and sums in one pass per pair, float32 in another
+            order); ``'auto'``: native for a float32 CPU map with
+            ``'valid'`` borders when the kernel is available, else torch.
+
+    Raises:
+        ValueError: on NaN or inf among the valid pixels (an empty map gives
+            an empty result).
 
     Returns:
         Tensor: (B, 1, H, W) shifted map; 0 on invalid pixels.
@@ -97,12 +114,26 @@ def blurring_mean_shift(x: Tensor,
     if border not in _BORDERS:
         raise ValueError(f'blurring_mean_shift: border={border!r} is not '
                          f'one of {_BORDERS}.')
+    if impl not in _IMPLS:
+        raise ValueError(f'blurring_mean_shift: impl={impl!r} is not one of '
+                         f'{_IMPLS}.')
     s = int(spatial_radius)
     B, _, H, W = x.shape
     if valid is None:
         valid = torch.ones_like(x, dtype=torch.bool)
     valid = valid.reshape(x.shape)
+    bad = int((~torch.isfinite(x.detach()) & valid).sum())
+    if bad:
+        raise ValueError(
+            f'blurring_mean_shift: the map has {bad} NaN or inf value(s) '
+            f'among its {int(valid.sum())} valid pixels; the network '
+            'produced non-finite outputs (a diverged or corrupt checkpoint, '
+            'or an fp16 overflow): fix the model, the discretiser cannot '
+            'group them.')
+    x = torch.where(valid, x, torch.zeros_like(x))
     vf = valid.to(x.dtype)
+    if x.numel() == 0:
+        return x.clone()
     symmetric = border != 'replicate'
     # exponent e = -d^2 / (2 sigma^2); phi < h  <=>  e < log(h sigma
     # sqrt(2 pi)); the factor 1 / (sigma sqrt(2 pi)) cancels in num / den
@@ -121,6 +152,18 @@ def blurring_mean_shift(x: Tensor,
             (dy > 0 or (dy == 0 and dx >= 0)) and abs(dy) < H and abs(dx) < W)
     ]
     rows = max(1, min(H, int(tile_elems) // max(B * W, 1)))
+    if impl == 'auto':
+        impl = 'native' if (x.device.type == 'cpu' and x.dtype == torch.float32
+                            and not x.requires_grad
+                            and native_available()) else 'torch'
+    if impl == 'native':
+        if x.device.type != 'cpu' or x.dtype != torch.float32:
+            raise ValueError(
+                'blurring_mean_shift: impl="native" needs a float32 CPU map '
+                f"(got {x.dtype} on {x.device}); use impl='torch'.")
+        return native_blurring_mean_shift(x.detach() * vf, valid, offsets, s,
+                                          num_iters, scale, att_thr, log_att,
+                                          attenuate, sentinel, symmetric, rows)
     t = x.new_empty((B, 1, rows, W))
     m = torch.empty((B, 1, rows, W), dtype=torch.bool, device=x.device)
     x = x * vf
@@ -238,6 +281,9 @@ class MeanShiftDiscretizer:
         border (str): ``'valid'`` or ``'replicate'``.
         attenuate (bool): see :func:`mean_shift_kernel`.
         dedup (bool): drop exact duplicate masks.
+        impl (str): mean-shift implementation (:func:`blurring_mean_shift`):
+            ``'auto'`` (the fused CPU kernel when available), ``'native'``
+            or ``'torch'`` (the shifted-view code, the reference).
     """
 
     def __init__(self,
@@ -253,7 +299,8 @@ class MeanShiftDiscretizer:
                  a2p_perimeter_thr: int = 15,
                  border: str = 'valid',
                  attenuate: bool = True,
-                 dedup: bool = True):
+                 dedup: bool = True,
+                 impl: str = 'auto'):
         name = 'MeanShiftDiscretizer'
         bandwidths = check_sequence(
             bandwidths, 'bandwidths', name, min_length=1)
@@ -289,6 +336,9 @@ class MeanShiftDiscretizer:
         if border not in _BORDERS:
             raise ValueError(f'MeanShiftDiscretizer: border={border!r} is '
                              f'not one of {_BORDERS}.')
+        if impl not in _IMPLS:
+            raise ValueError(f'MeanShiftDiscretizer: impl={impl!r} is not '
+                             f'one of {_IMPLS}.')
         self.bandwidths = [float(b) for b in bandwidths]
         self.spatial_radii = [int(s) for s in spatial_radii]
         self.num_iters = int(num_iters)
@@ -302,6 +352,7 @@ class MeanShiftDiscretizer:
         self.border = border
         self.attenuate = attenuate
         self.dedup = dedup
+        self.impl = impl
 
     @torch.no_grad()
     def __call__(self,
@@ -314,7 +365,11 @@ class MeanShiftDiscretizer:
         Returns:
             list[InstanceData]: per image ``masks`` (N, H, W) bool, ``means``
             (N,), ``areas`` (N,), ``bandwidth_idx`` (N,) int64 and
-            ``boxes`` (N, 4) float xyxy in map pixels.
+            ``boxes`` (N, 4) float xyxy in map pixels. An empty map (H or W
+            = 0) gives no candidates.
+
+        Raises:
+            ValueError: on NaN or inf among the valid pixels.
         """
         if x.dim() != 4 or x.shape[1] != 1:
             raise ValueError('MeanShiftDiscretizer: expects a (B, 1, H, W) '
@@ -323,11 +378,18 @@ class MeanShiftDiscretizer:
         if valid is None:
             valid = torch.ones_like(x, dtype=torch.bool)
         valid = valid.reshape(x.shape).bool()
+        x = torch.where(valid, x, torch.zeros_like(x))  # padding: 0, not NaN
         per_image = [[] for _ in range(x.shape[0])]
         for i, h in enumerate(self.bandwidths):
-            shifted = blurring_mean_shift(x, self.spatial_radii[i], h,
-                                          self.num_iters, valid, self.border,
-                                          self.attenuate)
+            shifted = blurring_mean_shift(
+                x,
+                self.spatial_radii[i],
+                h,
+                self.num_iters,
+                valid,
+                self.border,
+                self.attenuate,
+                impl=self.impl)
             for b in range(x.shape[0]):
                 cands = self._candidates(shifted[b, 0], x[b, 0], valid[b, 0],
                                          i)

@@ -226,3 +226,22 @@ def test_generate_sobel_boundary_transform():
                        "out_key='gt_boundary')")
     with pytest.raises(TypeError, match='integer dtype'):
         t(dict(gt_seg_map=label.astype(np.float64)))
+
+
+def test_uint8_fast_path_at_the_top_labels():
+    # uint8 labels with ignore 255 take the cv2-only path (label + 1 wraps
+    # the ignore id to 0); 253 and 254 sit next to the wrap-around
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        label = rng.choice(np.array([0, 1, 253, 254, 255], np.uint8), (10, 12))
+        for conn in (4, 8):
+            for width in (1, 2):
+                out = semantic_edge_map(label, 255, conn, width)
+                assert out.dtype == np.uint8
+                np.testing.assert_array_equal(
+                    out, _brute_force(label, 255, conn, width))
+                # the general path (int16 labels) agrees
+                np.testing.assert_array_equal(
+                    out,
+                    semantic_edge_map(
+                        label.astype(np.int16), 255, conn, width))

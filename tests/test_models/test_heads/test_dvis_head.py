@@ -365,3 +365,22 @@ def test_instance_mask_check_hook():
         hook.before_train(runner(False))
     with pytest.raises(ValueError, match='pad_size_divisor=12'):
         hook.before_train(runner(True, divisor=12))
+
+
+def test_zero_size_images_at_test_time():
+    model = build()
+    model.eval()
+    # a whole batch without pixels: empty predictions, no conv error
+    s = sample([], [], img_shape=(0, 0))
+    s.set_metainfo(dict(batch_input_shape=(0, 0), pad_shape=(0, 0)))
+    with torch.no_grad():
+        out = model.predict(torch.zeros(1, 3, 0, 0), [s])
+    p = out[0].pred_instances
+    assert p.masks.shape == (0, 0, 0) and p.bboxes.shape == (0, 4)
+    # a zero-size image in a padded batch: no valid map pixel, no candidate
+    inputs, samples = batch()
+    samples[1].set_metainfo(dict(img_shape=(0, 0), ori_shape=(0, 0)))
+    with torch.no_grad():
+        out = model.predict(inputs, samples)
+    assert len(out[1].pred_instances) == 0
+    assert out[1].pred_instances.masks.shape == (0, 0, 0)

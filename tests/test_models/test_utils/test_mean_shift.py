@@ -2,6 +2,7 @@
 """DVIS mean-shift discretiser against a brute-force re-derivation."""
 import itertools
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +12,9 @@ from mmboundary.models.utils.mean_shift import (MeanShiftDiscretizer,
                                                 blurring_mean_shift,
                                                 extend_boxes,
                                                 mean_shift_kernel)
+from mmboundary.models.utils.mean_shift_native import (native_available,
+                                                       native_status)
+from mmboundary.testing.dvis_maps import synthetic_dvis_map
 
 
 def brute_mean_shift(x, s, h, iters, valid, border):
@@ -160,3 +164,231 @@ def test_bad_arguments(kwargs, match):
         MeanShiftDiscretizer(**kwargs)
     with pytest.raises(ValueError, match='bandwidth=0'):
         blurring_mean_shift(torch.zeros(1, 1, 3, 3), 1, 0)
+
+
+# ---------------------------------------------------------------------------
+# The fused CPU kernel against the torch code (today's discretiser, kept as
+# ``impl='torch'``), and the one-character mutations of the candidate rules.
+
+needs_native = pytest.mark.skipif(
+    not native_available(),
+    reason=f'fused mean-shift kernel unavailable: {native_status()}')
+
+
+def trained_like(shape, num_instances=8, seed=0):
+    return synthetic_dvis_map(shape, num_instances, seed).relu()
+
+
+def test_native_kernel_is_built_where_a_compiler_exists():
+    # CI must not fall back silently to the slow code
+    if shutil.which('cc') or shutil.which('gcc'):
+        assert native_available(), native_status()
+        assert native_status() == 'fused C kernel'
+
+
+@needs_native
+@pytest.mark.parametrize(
+    'shape,s,h,border,tile,attenuate',
+    [
+        ((1, 44, 84), 7, 0.4, 'valid', 2**16, True),
+        ((1, 44, 84), 11, 0.9, 'valid', 2**16, True),
+        ((2, 30, 37), 11, 0.9, 'valid', 2**16, True),  # odd width, batch
+        ((1, 40, 48), 3, 0.9, 'valid', 500, True),  # many stripes
+        ((2, 21, 19), 2, 0.4, 'valid', 7, True),  # stripes of one row
+        ((1, 20, 24), 3, 0.9, 'replicate', 2**16, True),
+        ((1, 20, 24), 4, 0.4, 'valid', 2**16, False),
+        ((1, 1, 50), 5, 0.9, 'valid', 2**16, True),  # one row
+        ((1, 9, 1), 5, 0.4, 'valid', 2**16, True),  # one column
+        ((1, 5, 6), 9, 0.9, 'valid', 2**16, True),  # radius past the map
+        ((1, 16, 16), 2, 2.0, 'valid', 2**16, True),  # self weight attenuated
+    ])
+def test_native_kernel_bit_equal_to_torch(shape, s, h, border, tile,
+                                          attenuate):
+    for seed in range(2):
+        x = trained_like(shape, 4, seed)
+        valid = torch.ones_like(x, dtype=torch.bool)
+        if shape[1] > 4:
+            valid[0, 0, -2:, :] = False  # batch padding
+        if shape[0] > 1:
+            valid[1, 0, :, -3:] = False
+        kw = dict(
+            valid=valid, border=border, attenuate=attenuate, tile_elems=tile)
+        ref = blurring_mean_shift(x, s, h, 4, impl='torch', **kw)
+        out = blurring_mean_shift(x, s, h, 4, impl='native', **kw)
+        assert torch.equal(out, ref)  # every bit, not just the labels
+        assert not torch.equal(ref, x * valid)
+
+
+def test_impl_choice_and_errors():
+    x = trained_like((1, 12, 16))
+    with pytest.raises(ValueError, match="impl='torch'"):
+        blurring_mean_shift(x.double(), 2, 0.9, impl='native')
+    with pytest.raises(ValueError, match='impl='):
+        blurring_mean_shift(x, 2, 0.9, impl='fast')
+    with pytest.raises(ValueError, match='impl='):
+        MeanShiftDiscretizer(impl='fast')
+    # float64 falls back to the torch code under 'auto'
+    out = blurring_mean_shift(x.double(), 2, 0.9)
+    torch.testing.assert_close(out.float(),
+                               blurring_mean_shift(x, 2, 0.9, impl='torch'))
+
+
+def test_native_can_be_disabled(monkeypatch):
+    from mmboundary.models.utils import mean_shift_native as msn
+    monkeypatch.setattr(msn, '_state', {
+        'lib': None,
+        'reason': None,
+        'tried': False,
+        'libm_max': None
+    })
+    monkeypatch.setenv('MMBOUNDARY_NATIVE', '0')
+    assert not msn.native_available()
+    assert 'MMBOUNDARY_NATIVE=0' in msn.native_status()
+    x = trained_like((1, 12, 16))
+    with pytest.raises(RuntimeError, match='unavailable'):
+        msn.native_blurring_mean_shift(x, x > -1, [(0, 0)], 1, 1, -1.0, -1.0,
+                                       -2.3, True, 100.0, True, 12)
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for r, q in zip(a, b):
+        assert len(r) == len(q)
+        for key in ('masks', 'bandwidth_idx', 'means', 'areas', 'boxes'):
+            assert torch.equal(r.get(key), q.get(key)), key
+
+
+@needs_native
+@pytest.mark.parametrize('case', [
+    'coco', 'cityscapes', 'batch_padded', 'split_both', 'constant', 'zeros',
+    'flat_noise', 'tiny'
+])
+def test_fast_discretizer_gives_todays_candidates(case):
+    """The key evidence: same candidates, same masks as the torch code on
+    trained-like maps (plateaus with noise, several instances)."""
+    kw = {}
+    valid = None
+    if case == 'coco':  # stride 4 of a 352x672 input, 8 instances
+        x = torch.cat([trained_like((1, 88, 168), 8, s) for s in range(3)])
+    elif case == 'cityscapes':
+        x = trained_like((1, 64, 128), 16, 5)
+    elif case == 'batch_padded':
+        x = trained_like((2, 48, 80), 6, 7)
+        valid = torch.ones_like(x, dtype=torch.bool)
+        valid[0, :, 40:] = False
+        valid[1, :, :, 70:] = False
+    elif case == 'split_both':
+        x = trained_like((1, 48, 80), 6, 8)
+        kw = dict(split_components='both')
+    elif case == 'constant':  # one value: one candidate, the whole map
+        x = torch.full((1, 1, 20, 30), 2.0)
+    elif case == 'zeros':
+        x = torch.zeros(1, 1, 20, 30)
+    elif case == 'flat_noise':
+        x = (1.5 + 0.3 * torch.randn(
+            1, 1, 30, 40, generator=torch.Generator().manual_seed(0))).relu()
+    else:
+        x = trained_like((1, 3, 5), 1, 0)
+    ref = MeanShiftDiscretizer(impl='torch', **kw)(x, valid)
+    fast = MeanShiftDiscretizer(impl='native', **kw)(x, valid)
+    _same(fast, ref)
+    n = sum(len(r) for r in ref)
+    if case in ('coco', 'cityscapes', 'batch_padded', 'split_both'):
+        assert n >= 4  # a realistic number of candidates was compared
+    if case == 'constant':
+        assert n == 1 and ref[0].areas.item() == 600
+    if case == 'zeros':
+        assert n == 0
+
+
+@pytest.mark.parametrize('impl', ['auto', 'torch'])
+def test_bad_maps(impl):
+    disc = MeanShiftDiscretizer(impl=impl)
+    # empty maps: defined empty results
+    for shape in [(1, 1, 0, 7), (1, 1, 5, 0), (0, 1, 4, 4)]:
+        res = disc(torch.zeros(shape))
+        assert len(res) == shape[0]
+        for r in res:
+            assert r.masks.shape == (0, ) + shape[2:]
+            assert r.boxes.shape == (0, 4)
+    # NaN / inf among valid pixels: one clear error
+    for bad in (float('nan'), float('inf')):
+        x = torch.ones(1, 1, 6, 6)
+        x[0, 0, 2, 3] = bad
+        with pytest.raises(ValueError, match='1 NaN or inf'):
+            disc(x)
+        # on padding they are ignored (the pixel is not in the map)
+        valid = torch.ones_like(x, dtype=torch.bool)
+        valid[0, 0, 2, 3] = False
+        res = disc(x, valid)[0]
+        assert len(res) == 1 and res.areas.item() == 35
+        assert res.means.item() == 1.0
+
+
+def test_size_thr_is_exclusive():
+    # a candidate needs area > size_thr: a 20-pixel plateau (area equal to
+    # the threshold) is dropped, a 21-pixel one kept (mutation: >=)
+    x = torch.zeros(1, 1, 16, 30)
+    x[0, 0, 2:6, 2:7] = 2.0  # 4 x 5 = 20
+    x[0, 0, 9:12, 15:22] = 4.0  # 3 x 7 = 21
+    disc = MeanShiftDiscretizer(
+        bandwidths=(0.9, ),
+        spatial_radii=(2, ),
+        num_keep=(20, ),
+        size_thr=(20, ))
+    res = disc(x)[0]
+    assert res.areas.tolist() == [21.0]
+    assert res.means.tolist() == [4.0]
+    # the same rule for connected components: 20 and 22 pixels at one value
+    x = torch.zeros(1, 1, 16, 30)
+    x[0, 0, 2:6, 2:7] = 2.0  # 20
+    x[0, 0, 9:11, 15:26] = 2.0  # 2 x 11 = 22
+    disc = MeanShiftDiscretizer(
+        bandwidths=(0.9, ),
+        spatial_radii=(2, ),
+        num_keep=(20, ),
+        size_thr=(20, ),
+        split_components=True,
+        a2p_ratio_thr=0.0)
+    res = disc(x)[0]
+    assert res.areas.tolist() == [22.0]
+
+
+def test_bin_mean_is_taken_from_the_input_map():
+    # An 8x8 square at 0.31 (> bg_thr 0.3) inside a plateau at 0.1: mean
+    # shift drags the square's values down; 44 of its pixels stay in their
+    # own bin (round(x / 0.41) = 1) but at a mean of about 0.24, below 0.3.
+    # The bin mean compared with bg_thr is the INPUT's (0.31): the square
+    # is kept. Taken from the shifted map it would be below 0.3 and the
+    # candidate lost (mutation).
+    x = torch.full((1, 1, 16, 30), 0.1)
+    x[0, 0, 3:11, 10:18] = 0.31
+    shifted = blurring_mean_shift(x, 2, 0.4, 4)[0, 0]
+    in_bin = torch.round(shifted / 0.41) == 1
+    square = torch.zeros_like(in_bin)
+    square[3:11, 10:18] = True
+    # the premise: a bin inside the square, shifted mean well below 0.3
+    assert 5 < in_bin.sum() < 64 and not (in_bin & ~square).any()
+    assert shifted[in_bin].mean() < 0.26
+    disc = MeanShiftDiscretizer(
+        bandwidths=(0.4, ),
+        spatial_radii=(2, ),
+        num_keep=(40, ),
+        size_thr=(5, ))
+    res = disc(x)[0]
+    assert len(res) == 1
+    assert res.means.item() == pytest.approx(0.31)
+    assert torch.equal(res.masks[0], in_bin)
+
+
+def test_trained_like_maps_have_the_statistics_they_claim():
+    raw = synthetic_dvis_map((2, 64, 96), num_instances=5, seed=3)
+    assert raw.shape == (2, 1, 64, 96) and raw.dtype == torch.float32
+    assert torch.equal(raw, synthetic_dvis_map((2, 64, 96), 5, seed=3))
+    x = raw.relu()[0, 0]
+    # background pushed below 0: most of it exactly 0 after the ReLU
+    assert 0.2 < (x == 0).float().mean() < 0.95
+    # plateaus near distinct integers (offset <= 0.15, noise 0.04)
+    near = [((x - v).abs() < 0.3).sum().item() for v in range(1, 6)]
+    assert sum(n > 20 for n in near) >= 3
+    assert x.max() < 5 + 0.15 + 0.3
