@@ -66,7 +66,10 @@ BRING = ('bring it as a wheel: run `bash tools/misc/fetch_device_wheels.sh` '
          '`python3 -m pip install -q --no-index --no-deps --target /tmp/site '
          '.whl/*.whl && export PYTHONPATH=/tmp/site` (docs/gpu.md)')
 AMP_DTYPES = {'fp16': torch.float16, 'bf16': torch.bfloat16}
-SHIM_OPS = ('nms', 'roi_align_forward', 'roi_align_backward')
+#: seconds of timed repetitions after which a cost row stops repeating
+ROW_CAP_S = 40.0
+SHIM_OPS = ('nms', 'roi_align_forward', 'roi_align_backward',
+            'sigmoid_focal_loss_forward', 'sigmoid_focal_loss_backward')
 
 
 def _light(name: str):
@@ -130,6 +133,39 @@ class MissingMMCVOp:
             'this torch to run it')
 
 
+def focal_loss_elements(input: torch.Tensor, target: torch.Tensor,
+                        weight: torch.Tensor, gamma: float,
+                        alpha: float) -> torch.Tensor:
+    """mmcv's ``sigmoid_focal_loss`` per element, in torch (fp32).
+
+    Args:
+        input (Tensor): (N, C) logits.
+        target (Tensor): (N, ) labels in [0, C]; C is background.
+        weight (Tensor): empty (per-class weights are not supported: mmdet
+            passes none and weighs afterwards).
+        gamma (float): focusing exponent.
+        alpha (float): positive-class balance.
+
+    Returns:
+        Tensor: (N, C) ``-alpha (1-p)^gamma log p`` at the target class,
+        ``-(1-alpha) p^gamma log(1-p)`` elsewhere (mmdet's
+        ``py_sigmoid_focal_loss``, the op's formula with a stable log).
+    """
+    if weight is not None and weight.numel():
+        raise NotImplementedError(
+            "gpu_check's mmcv shim: sigmoid_focal_loss with per-class "
+            'weights is not provided')
+    x = input.float()
+    num = x.shape[1]
+    onehot = torch.nn.functional.one_hot(target.long(), num + 1)[:, :num]
+    onehot = onehot.to(x.dtype)
+    p = x.sigmoid()
+    pt = (1 - p) * onehot + p * (1 - onehot)
+    focal = (alpha * onehot + (1 - alpha) * (1 - onehot)) * pt.pow(gamma)
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        x, onehot, reduction='none') * focal
+
+
 def make_mmcv_ext_shim(roi_align_fn: Optional[Callable] = None,
                        nms_fn: Optional[Callable] = None) -> types.ModuleType:
     """A stand-in for ``mmcv._ext`` (mmcv-lite has none).
@@ -137,9 +173,12 @@ def make_mmcv_ext_shim(roi_align_fn: Optional[Callable] = None,
     ``nms`` and ``roi_align_forward`` / ``roi_align_backward`` (avg pool)
     follow mmcv's calling conventions (in-place outputs, keyword names) and
     compute with torchvision's ops (mmcv's own
-    ``RoIAlign(use_torchvision=True)`` relies on the same equivalence, which
-    :func:`check_shim_ops` tests against brute-force references); every
-    other attribute is a :class:`MissingMMCVOp`.
+    ``RoIAlign(use_torchvision=True)`` relies on the same equivalence);
+    ``sigmoid_focal_loss_forward`` / ``_backward`` (which mmdet's
+    ``FocalLoss`` calls on CUDA tensors only) compute
+    :func:`focal_loss_elements`. :func:`check_shim_ops` tests all three
+    against brute-force references on the device; every other attribute is
+    a :class:`MissingMMCVOp`.
 
     Args:
         roi_align_fn (callable, optional): ``(input, boxes, output_size,
@@ -199,9 +238,25 @@ def make_mmcv_ext_shim(roi_align_fn: Optional[Callable] = None,
             grad, = torch.autograd.grad(y, x, grad_output.to(y.dtype))
         grad_input.add_(grad.to(grad_input.dtype))
 
+    def sigmoid_focal_loss_forward(input, target, weight, output, gamma,
+                                   alpha):
+        output.copy_(focal_loss_elements(input, target, weight, gamma, alpha))
+
+    def sigmoid_focal_loss_backward(input, target, weight, grad_input, gamma,
+                                    alpha):
+        # mmcv's op fills d(elementwise loss)/d(input); its Function then
+        # multiplies by grad_output
+        with torch.enable_grad():
+            x = input.detach().float().requires_grad_()
+            loss = focal_loss_elements(x, target, weight, gamma, alpha)
+            grad, = torch.autograd.grad(loss.sum(), x)
+        grad_input.copy_(grad)
+
     shim.nms = nms
     shim.roi_align_forward = roi_align_forward
     shim.roi_align_backward = roi_align_backward
+    shim.sigmoid_focal_loss_forward = sigmoid_focal_loss_forward
+    shim.sigmoid_focal_loss_backward = sigmoid_focal_loss_backward
 
     def __getattr__(name):
         if name.startswith('_'):
@@ -848,10 +903,32 @@ def brute_roi_align(x: torch.Tensor, rois: torch.Tensor, size: int,
     return out
 
 
+def brute_focal(x: torch.Tensor, target: torch.Tensor, gamma: float,
+                alpha: float):
+    """mmcv's sigmoid focal loss kernel, per element, in float64: the loss
+    and its analytic derivative (``log`` of ``max(p, FLT_MIN)``).
+    Reference only.
+
+    Returns:
+        tuple[Tensor, Tensor]: (N, C) loss, (N, C) d loss / d x.
+    """
+    p = x.double().sigmoid()
+    is_t = torch.arange(x.shape[1])[None] == target.cpu()[:, None]
+    tiny = torch.finfo(torch.float32).tiny
+    log_p, log_q = p.clamp(min=tiny).log(), (1 - p).clamp(min=tiny).log()
+    pos = -alpha * (1 - p)**gamma
+    neg = -(1 - alpha) * p**gamma
+    loss = torch.where(is_t, pos * log_p, neg * log_q)
+    grad = torch.where(is_t, pos * (1 - p - gamma * p * log_p),
+                       neg * (gamma * (1 - p) * log_q - p))
+    return loss, grad
+
+
 def check_shim_ops(device: torch.device) -> Dict:
-    """The shim's RoIAlign and NMS on ``device`` against brute-force
-    references (RoIAlign by its definition, NMS by greedy suppression)."""
-    from mmcv.ops import batched_nms, roi_align
+    """The shim's RoIAlign, NMS and sigmoid focal loss on ``device`` against
+    brute-force references (RoIAlign by its definition, NMS by greedy
+    suppression, the focal loss by the kernel's formulas)."""
+    from mmcv.ops import batched_nms, roi_align, sigmoid_focal_loss
     gen = torch.Generator().manual_seed(5)
     x = torch.randn(2, 3, 20, 24, generator=gen)
     rois = torch.tensor([[0, 2.3, 1.7, 15.2, 12.9], [1, 0.0, 0.0, 23.9, 19.9],
@@ -874,7 +951,16 @@ def check_shim_ops(device: torch.device) -> Dict:
         boxes.to(device), scores.to(device), idxs.to(device),
         dict(type='nms', iou_threshold=0.5))
     keep_ref = _greedy_nms(boxes, scores, idxs, 0.5)
+    logits = torch.randn(40, 6, generator=gen) * 4
+    labels = torch.randint(0, 7, (40, ), generator=gen)  # 6: background
+    xf = logits.to(device).requires_grad_()
+    focal = sigmoid_focal_loss(xf, labels.to(device), 2.0, 0.25, None, 'none')
+    focal.sum().backward()
+    focal_ref, focal_grad = brute_focal(logits, labels, 2.0, 0.25)
     return dict(
+        sigmoid_focal_loss=compare_outputs(
+            dict(out=focal_ref, grad=focal_grad),
+            dict(out=focal, grad=xf.grad), 1e-5, 1e-6),
         roi_align=compare_outputs(
             dict(out=ref, grad=x64.grad), dict(out=got, grad=xg.grad), 1e-5,
             1e-5),
@@ -1078,7 +1164,7 @@ def _seg_variants(device, quick):
         params=params)
 
 
-def _det_batch(device, batch, h, w, num_gts, seed, masks=True):
+def _det_batch(device, batch, h, w, num_gts, seed, masks=True, num_classes=80):
     import numpy as np
     from mmdet.testing import demo_mm_inputs
     torch.manual_seed(seed)
@@ -1087,36 +1173,50 @@ def _det_batch(device, batch, h, w, num_gts, seed, masks=True):
         batch_size=batch,
         image_shapes=[(3, h, w)] * batch,
         num_items=[num_gts] * batch,
-        num_classes=80,
+        num_classes=num_classes,
         with_mask=masks)
     return packed
 
 
-def _det_variants(device,
-                  quick,
-                  configs: Dict[str, str],
-                  batch,
-                  h,
-                  w,
-                  num_gts,
-                  model_hook=None):
+def _num_classes(cfg) -> Optional[int]:
+    """The smallest ``num_classes`` anywhere in a model config."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'num_classes' and isinstance(value, int):
+                    found.append(value)
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(cfg)
+    return min(found) if found else None
+
+
+def _det_variants(device, quick, configs: Dict[str, str], batch, h, w,
+                  num_gts):
+    """Build each config's model (random weights) and one random batch
+    whose labels fit every model."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     from mmboundary.registry import MMDET_MODELS
     init_default_scope('mmdet')
-    models = {}
+    models, classes = {}, [80]
     for name, cfg_path in configs.items():
         cfg = Config.fromfile(osp.join(REPO_ROOT, cfg_path))
         model_cfg = copy.deepcopy(cfg.model)
         for part in ('backbone', 'neck'):
             if part in model_cfg:
                 model_cfg[part].init_cfg = None  # no download
-        if model_hook is not None:
-            model_hook(model_cfg)
+        classes.append(_num_classes(model_cfg.to_dict()) or 80)
         torch.manual_seed(0)
         models[name] = MMDET_MODELS.build(model_cfg).to(device).train()
-    data = _det_batch(device, batch, h, w, num_gts, 0)
+    data = _det_batch(
+        device, batch, h, w, num_gts, 0, num_classes=min(classes))
     return models, data
 
 
@@ -1170,12 +1270,16 @@ def run_cost(device: torch.device, quick: bool, reps: int, warmup: int,
 
 
 def _measure(device, name, scale, step, params, reps, warmup, amp_name, quiet):
-    """Time ``step(autocast_ctx, scaler)`` without and with AMP.
+    """Time training iterations of ``step`` (a closure returning the loss
+    dict) without and with AMP.
 
-    Returns:
-        list[dict]: one row per precision.
+    Timed repetitions stop early once a row has taken :data:`ROW_CAP_S`
+    seconds (the row says so), so one slow method cannot eat the device
+    run's time.
+
+    Yields:
+        dict: one row per precision, as soon as it is measured.
     """
-    rows = []
     for amp in (None, amp_name):
         dtype = AMP_DTYPES[amp] if amp else None
         optim = torch.optim.SGD(params, lr=1e-5, momentum=0.9)
@@ -1212,10 +1316,17 @@ def _measure(device, name, scale, step, params, reps, warmup, amp_name, quiet):
             if device.type == 'cuda':
                 torch.cuda.reset_peak_memory_stats(device)
             times, totals = [], []
+            row_start = time.monotonic()
             for _ in range(reps):
                 t, total = one()
                 times.append(t)
                 totals.append(total)
+                if time.monotonic() - row_start > ROW_CAP_S:
+                    break
+            row['reps'] = len(times)
+            if len(times) < reps:
+                row['note'] = (f'{len(times)} of {reps} repetitions: the '
+                               f'{ROW_CAP_S:.0f} s cap per row')
             row['iter_s_median'] = statistics.median(times)
             row['iter_s'] = times
             row['loss_finite'] = all(math.isfinite(v) for v in totals)
@@ -1227,24 +1338,21 @@ def _measure(device, name, scale, step, params, reps, warmup, amp_name, quiet):
             row['reason'] = _error(err)
         finally:
             optim.zero_grad(set_to_none=True)
-        rows.append(row)
         if not quiet:
             print(
                 f'  cost: {name} [{row["precision"]}]: ' +
                 (f'{row["iter_s_median"]:.3f} s/iter'
                  if row['status'] == 'ok' else row['reason']),
                 flush=True)
-    return rows
+        yield row
 
 
 def _cost_seg(device, quick, reps, warmup, amp_name, quiet):
     spec = _seg_variants(device, quick)
-    rows = []
     for name, setup in spec['variants'].items():
         setup()
-        rows += _measure(device, name, spec['scale'], spec['loss'],
-                         spec['params'], reps, warmup, amp_name, quiet)
-    return rows
+        yield from _measure(device, name, spec['scale'], spec['loss'],
+                            spec['params'], reps, warmup, amp_name, quiet)
 
 
 def _det_step(model, data):
@@ -1256,6 +1364,20 @@ def _det_step(model, data):
     return step
 
 
+#: (batch, height, width, boxes) of each detection family: the papers'
+#: crops, and small ones for a CPU run of the same code (``quick``).
+DET_SIZES = {
+    'edge_agreement': dict(paper=(2, 800, 1333, 8), small=(1, 96, 128, 3)),
+    'asyinst': dict(paper=(1, 512, 1024, 10), small=(1, 160, 256, 3)),
+    'dvis': dict(paper=(8, 700, 933, 6), small=(2, 96, 128, 3)),
+}
+
+
+def _det_size(family: str, quick: bool):
+    batch, h, w, boxes = DET_SIZES[family]['small' if quick else 'paper']
+    return batch, h, w, boxes, f'{batch}x{h}x{w}'
+
+
 def _cost_edge_agreement(device, quick, reps, warmup, amp_name, quiet):
     models, data = _det_variants(
         device, quick, {
@@ -1265,14 +1387,14 @@ def _cost_edge_agreement(device, quick, reps, warmup, amp_name, quiet):
             'Mask R-CNN R50-FPN + Edge Agreement (sobel L2)':
             'configs/edge_agreement/'
             'mask-rcnn-ea-sobel-l2_r50-fpn_8xb2-1x_coco-1333x800.py'
-        }, 2, 800, 1333, 8)
-    rows = []
+        },
+        *_det_size('edge_agreement', quick)[:4])
+    scale = _det_size('edge_agreement', quick)[4]
     for name, model in models.items():
-        rows += _measure(device, name, '2x800x1333', _det_step(model, data),
-                         [p for p in model.parameters() if p.requires_grad],
-                         reps, warmup, amp_name, quiet)
+        yield from _measure(device, name, scale, _det_step(model, data),
+                            [p for p in model.parameters() if p.requires_grad],
+                            reps, warmup, amp_name, quiet)
         del model
-    return rows
 
 
 def _cost_asyinst(device, quick, reps, warmup, amp_name, quiet):
@@ -1280,8 +1402,14 @@ def _cost_asyinst(device, quick, reps, warmup, amp_name, quiet):
     from mmengine import MessageHub
     sys.path.insert(0, HERE)
     import benchmark_asyinst as bench
+    batch, h, w, boxes, scale = _det_size('asyinst', quick)
     args = types.SimpleNamespace(
-        batch=1, iter_batch=1, height=512, width=1024, boxes=10, mask_stride=4)
+        batch=batch,
+        iter_batch=batch,
+        height=h,
+        width=w,
+        boxes=boxes,
+        mask_stride=4)
     data = bench.make_batch(args, np.random.default_rng(0))
     sym = dict(type='AsymmetricAffinityLoss', delta=0.0, gamma=0.0)
     specs = {
@@ -1301,7 +1429,6 @@ def _cost_asyinst(device, quick, reps, warmup, amp_name, quiet):
               **bench.NORM)),
     }
     MessageHub.get_instance('gpu_check').update_info('iter', 10)
-    rows = []
     for name, (head, pre) in specs.items():
         model = bench.build_model(head, pre, args).to(device)
 
@@ -1309,23 +1436,22 @@ def _cost_asyinst(device, quick, reps, warmup, amp_name, quiet):
             batch = model.data_preprocessor(copy.deepcopy(data), True)
             return model.loss(batch['inputs'], batch['data_samples'])
 
-        rows += _measure(device, name, '1x512x1024', step,
-                         [p for p in model.parameters() if p.requires_grad],
-                         reps, warmup, amp_name, quiet)
+        yield from _measure(device, name, scale, step,
+                            [p for p in model.parameters() if p.requires_grad],
+                            reps, warmup, amp_name, quiet)
         del model
-    return rows
 
 
 def _cost_dvis(device, quick, reps, warmup, amp_name, quiet):
+    batch, h, w, boxes, scale = _det_size('dvis', quick)
     models, data = _det_variants(
         device, quick,
-        {'DVIS R50-FPN': 'configs/dvis/dvis_r50-fpn_1xb8-55e_coco-700.py'}, 8,
-        700, 933, 6)
+        {'DVIS R50-FPN': 'configs/dvis/dvis_r50-fpn_1xb8-55e_coco-700.py'},
+        batch, h, w, boxes)
     model = models['DVIS R50-FPN']
-    return _measure(device, 'DVIS R50-FPN', '8x700x933',
-                    _det_step(model, data),
-                    [p for p in model.parameters() if p.requires_grad], reps,
-                    warmup, amp_name, quiet)
+    yield from _measure(device, 'DVIS R50-FPN', scale, _det_step(model, data),
+                        [p for p in model.parameters() if p.requires_grad],
+                        reps, warmup, amp_name, quiet)
 
 
 # --------------------------------------------------------------------------
@@ -1344,12 +1470,23 @@ def tables_of(report: Dict) -> Dict[str, Dict]:
             row['name'], verdict,
             fp32.get('max_abs_diff'), f'{row["rtol"]:g} / {row["atol"]:g}'
         ] + [row['amp'].get(a, {}).get('status', '-') for a in AMP_DTYPES])
+    for op, res in sorted((report.get('shim') or {}).items()):
+        if op == 'error':
+            parity_rows.append(['mmcv shim', 'ERROR', None, '-', '-', '-'])
+            continue
+        parity_rows.append([
+            f'mmcv shim: {op} vs brute force',
+            'equal' if res.get('ok') else 'MISMATCH',
+            res.get('max_abs_diff'), '1e-05 / 1e-05' if op == 'roi_align' else
+            '1e-05 / 1e-06' if op != 'nms' else 'same indices', '-', '-'
+        ])
     cost_rows = []
     for row in report['cost']:
         if row.get('status') == 'ok':
             cost_rows.append([
                 row['method'], row['scale'], row['precision'],
-                row['iter_s_median'], row['peak_mem_mib'], ''
+                row['iter_s_median'], row['peak_mem_mib'],
+                row.get('note', '')
             ])
         else:
             cost_rows.append([
@@ -1526,6 +1663,11 @@ def main(argv=None) -> int:
         if not (r['fp32'] or {}).get('ok') or any(
             a.get('status') in ('NOT finite', 'error')
             for a in r['amp'].values())
+    ]
+    shim = report.get('shim') or {}
+    bad += [
+        f'mmcv shim {op}' for op, res in sorted(shim.items())
+        if op == 'error' or not res.get('ok')
     ]
     skipped = [
         r.get('method', r['family']) for r in report['cost']
