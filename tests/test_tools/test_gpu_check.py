@@ -471,3 +471,51 @@ def test_shim_focal_loss_equals_the_kernel_formulas(gc):
     assert (t < 5).any() and (t == 5).any()
     with pytest.raises(NotImplementedError, match='per-class'):
         shim.sigmoid_focal_loss_forward(x, t, torch.ones(5), out, 2.0, 0.25)
+
+
+def test_measure_rows_and_the_time_limit(gc):
+    lin = torch.nn.Linear(3, 1)
+    x = torch.randn(4, 3)
+    bias = dict(value=0.0)
+
+    def step():
+        return dict(loss=(lin(x)**2).mean() + bias['value'], acc=1.0)
+
+    cpu = torch.device('cpu')
+    try:
+        rows = list(
+            gc._measure(cpu, 'lin', '4x3', step, list(lin.parameters()), 3, 1,
+                        'bf16', True))
+        assert [r['precision'] for r in rows] == ['fp32', 'amp bf16']
+        for r in rows:
+            assert r['status'] == 'ok' and r['reps'] == 3
+            assert len(r['iter_s']) == 3 and r['loss_finite']
+            assert r['iter_s_median'] == sorted(r['iter_s'])[1]
+        bias['value'] = float('nan')
+        rows = list(
+            gc._measure(cpu, 'lin', '4x3', step, list(lin.parameters()), 2, 0,
+                        'bf16', True))
+        assert [r['loss_finite'] for r in rows] == [False, False]
+        gc._STOP_AT[0] = 0.0  # long passed
+        rows = list(
+            gc._measure(cpu, 'lin', '4x3', step, list(lin.parameters()), 2, 0,
+                        'bf16', True))
+        assert [r['status'] for r in rows] == ['skipped', 'skipped']
+        assert all(r['reason'].startswith('time limit') for r in rows)
+    finally:
+        gc._STOP_AT[0] = float('inf')
+
+
+def test_budget_skips_every_family_with_its_reason(tmp_path):
+    out = tmp_path / 'b.json'
+    run_tool([
+        TOOL, '--device', 'cpu', '--parts', 'cost', '--budget', '-1',
+        '--quiet', '--out',
+        str(out)
+    ])
+    data = json.loads(out.read_text())
+    assert data['status'] == 'complete' and data['parity'] == []
+    assert len(data['cost']) == 4
+    for row in data['cost']:
+        assert row['status'] == 'skipped'
+        assert row['reason'].startswith('time budget: ')

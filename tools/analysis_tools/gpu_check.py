@@ -1220,11 +1220,31 @@ def _det_variants(device, quick, configs: Dict[str, str], batch, h, w,
     return models, data
 
 
-def run_cost(device: torch.device, quick: bool, reps: int, warmup: int,
-             amp_name: str, budget_s: float, record: Callable[[Dict], None],
-             quiet: bool) -> List[Dict]:
-    """Time each method next to its baseline, without and with AMP."""
+class TimeLimit(Exception):
+    """The run's ``--time-limit`` passed before a measurement began."""
+
+
+#: monotonic time after which no further iteration starts (see run_cost)
+_STOP_AT = [math.inf]
+
+
+def run_cost(device: torch.device,
+             quick: bool,
+             reps: int,
+             warmup: int,
+             amp_name: str,
+             budget_s: float,
+             record: Callable[[Dict], None],
+             quiet: bool,
+             stop_at: float = math.inf) -> List[Dict]:
+    """Time each method next to its baseline, without and with AMP.
+
+    No family starts once ``budget_s`` seconds have passed, and no
+    iteration starts after ``stop_at`` (``time.monotonic()``): the rows
+    left are recorded as skipped with that reason.
+    """
     start = time.monotonic()
+    _STOP_AT[0] = stop_at
     rows = []
     families = [
         ('DeepLabV3 R50 512x1024: CE vs + SEMEDA vs + InverseForm', _cost_seg),
@@ -1310,29 +1330,44 @@ def _measure(device, name, scale, step, params, reps, warmup, amp_name, quiet):
             _sync(device)
             return time.perf_counter() - t0, float(total.detach())
 
+        def checked():
+            if time.monotonic() > _STOP_AT[0]:
+                raise TimeLimit('time limit: --time-limit passed before '
+                                'this measurement began')
+            return one()
+
         try:
+            row_start = time.monotonic()
             for _ in range(warmup):
-                one()
+                checked()
+                if time.monotonic() - row_start > ROW_CAP_S / 2:
+                    break  # a slow method: one warm-up is enough
             if device.type == 'cuda':
                 torch.cuda.reset_peak_memory_stats(device)
             times, totals = [], []
             row_start = time.monotonic()
             for _ in range(reps):
-                t, total = one()
+                if times and time.monotonic() > _STOP_AT[0]:
+                    break
+                t, total = checked()
                 times.append(t)
                 totals.append(total)
                 if time.monotonic() - row_start > ROW_CAP_S:
                     break
             row['reps'] = len(times)
             if len(times) < reps:
-                row['note'] = (f'{len(times)} of {reps} repetitions: the '
-                               f'{ROW_CAP_S:.0f} s cap per row')
+                row['note'] = (f'{len(times)} of {reps} repetitions (the '
+                               f'{ROW_CAP_S:.0f} s cap per row or the time '
+                               'limit)')
             row['iter_s_median'] = statistics.median(times)
             row['iter_s'] = times
             row['loss_finite'] = all(math.isfinite(v) for v in totals)
             row['peak_mem_mib'] = (
                 torch.cuda.max_memory_allocated(device) /
                 2**20 if device.type == 'cuda' else None)
+        except TimeLimit as err:
+            row['status'] = 'skipped'
+            row['reason'] = str(err)
         except Exception as err:
             row['status'] = 'skipped'
             row['reason'] = _error(err)
@@ -1558,8 +1593,15 @@ def strict_parser_with_quiet():
         '--budget',
         type=float,
         default=360.0,
-        help='seconds after which no further cost family starts (the '
-        'device command must end within its limit); default: %(default)s')
+        help='seconds of the cost part after which no further cost family '
+        'starts; default: %(default)s')
+    parser.add_argument(
+        '--time-limit',
+        type=float,
+        default=450.0,
+        help='seconds from the start after which no further timed iteration '
+        'starts (the rest is recorded as skipped), so that the run ends '
+        'within its device command; default: %(default)s')
     parser.add_argument(
         '--no-shim',
         action='store_true',
@@ -1652,9 +1694,16 @@ def main(argv=None) -> int:
                 _cases(args.quick), device, amp_names, lambda row:
                 (report['parity'].append(row), write()), args.quiet)
         if 'cost' in args.parts:
-            run_cost(device, args.quick, reps, warmup, amp_cost, args.budget,
-                     lambda row: (report['cost'].append(row), write()),
-                     args.quiet)
+            run_cost(
+                device,
+                args.quick,
+                reps,
+                warmup,
+                amp_cost,
+                args.budget,
+                lambda row: (report['cost'].append(row), write()),
+                args.quiet,
+                stop_at=started + args.time_limit)
         report['status'] = 'complete'
     finally:
         write()
