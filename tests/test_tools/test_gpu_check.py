@@ -20,7 +20,8 @@ PARITY_CASES = {
     'inverseform_euclidean', 'inverseform_geodesic', 'inverse_distances',
     'boundary_bce', 'dvis_binary', 'dvis_pair', 'dvis_regularisers',
     'asymmetric_affinity', 'affinity_maps', 'asyinst_preprocessor',
-    'dvis_mean_shift', 'gt_targets_on_tensors', 'boundary_metrics'
+    'dvis_mean_shift', 'gt_targets_on_tensors', 'boundary_metrics',
+    'boundary_metric_class'
 }
 
 
@@ -62,6 +63,7 @@ def test_compare_outputs_tolerance_by_hand(gc):
     (dict(b=torch.tensor([1.0, 2.0])), 'only in the'),
     (dict(a=torch.tensor([1.0, 2.0]), n=torch.tensor(
         [3, 5])), '1 of 2 integer elements differ'),
+    (dict(a=torch.tensor([float('nan'), float('nan')])), 'not finite'),
 ])
 def test_compare_outputs_flags(gc, out, message):
     ref = dict(a=torch.tensor([1.0, 2.0]))
@@ -70,6 +72,18 @@ def test_compare_outputs_flags(gc, out, message):
     res = gc.compare_outputs(ref, out, 1e-4, 1e-5)
     assert not res['ok']
     assert any(message in p for p in res['problems']), res['problems']
+
+
+def test_compare_outputs_nan_alike(gc):
+    nan, inf = float('nan'), float('inf')
+    ref = dict(a=torch.tensor([nan, 1.0, inf]))
+    assert gc.compare_outputs(ref, dict(a=torch.tensor([nan, 1.0, inf])), 1e-4,
+                              1e-5)['ok']
+    for bad, message in (([1.0, 1.0, inf], 'CPU reference is not finite'),
+                         ([nan, 1.0, -inf], 'NaN and inf differ'),
+                         ([nan, 1.1, inf], 'beyond the tolerance')):
+        res = gc.compare_outputs(ref, dict(a=torch.tensor(bad)), 1e-4, 1e-5)
+        assert not res['ok'] and message in res['problems'][0], res
 
 
 def test_nonfinite_outputs(gc):
@@ -256,7 +270,7 @@ def test_quick_cpu_run_writes_the_json(tmp_path):
         [TOOL, '--device', 'cpu', '--quick', '--quiet', '--out',
          str(out)],
         timeout=300)
-    assert re.search(r'gpu_check on cpu: 16 parity cases, 0 failing; '
+    assert re.search(r'gpu_check on cpu: 17 parity cases, 0 failing; '
                      r'6 cost rows measured, 3 skipped', proc.stdout), \
         proc.stdout
     data = json.loads(out.read_text())
@@ -282,7 +296,7 @@ def test_quick_cpu_run_writes_the_json(tmp_path):
     assert len(skipped) == 3
     assert all('--quick' in r['reason'] for r in skipped)
     tables = data['tables']
-    assert len(tables['parity']['rows']) == 16
+    assert len(tables['parity']['rows']) == 17
     assert len(tables['cost']['rows']) == 9
     assert tables['parity']['rows'][0][1] == 'equal'
 

@@ -356,7 +356,9 @@ def compare_outputs(ref: Dict[str, torch.Tensor], out: Dict[str, torch.Tensor],
     Returns:
         dict: ``ok`` (bool), ``max_abs_diff`` (float, over all outputs),
         ``worst`` (the output with the largest excess over its tolerance)
-        and ``problems`` (list of str, empty when ok).
+        and ``problems`` (list of str, empty when ok). NaN and inf must
+        sit at the same elements in both runs (a metric's NaN marks an
+        absent class).
     """
     problems, max_diff, worst, worst_excess = [], 0.0, None, -math.inf
     for key in sorted(set(ref) | set(out)):
@@ -382,11 +384,18 @@ def compare_outputs(ref: Dict[str, torch.Tensor], out: Dict[str, torch.Tensor],
             if excess > worst_excess:
                 worst, worst_excess = key, excess
             continue
-        if not torch.isfinite(a).all():
+        fin_a, fin_b = torch.isfinite(a), torch.isfinite(b)
+        if (fin_a & ~fin_b).any():
+            problems.append(f'{key}: not finite on the device')
+            continue
+        if (~fin_a & fin_b).any():
             problems.append(f'{key}: the CPU reference is not finite')
             continue
-        if not torch.isfinite(b).all():
-            problems.append(f'{key}: not finite on the device')
+        if not torch.equal(a[~fin_a].nan_to_num(), b[~fin_b].nan_to_num()):
+            problems.append(f'{key}: NaN and inf differ')
+            continue
+        a, b = a[fin_a], b[fin_b]  # NaN (e.g. an absent class) alike
+        if a.numel() == 0:
             continue
         diff = (a - b).abs()
         allowed = atol + rtol * a.abs()
@@ -788,6 +797,15 @@ def _cases(quick: bool) -> List[Case]:
                 pred=_blocky_labels(g, 1, h, w, 4)[0]),
             _metrics_run,
             amp=False))
+    cases.append(
+        Case(
+            'boundary_metric_class',
+            'BoundaryMetric.process / compute_metrics (device tensors)',
+            lambda g: dict(
+                gt=_blocky_labels(g, 1, h, w, 4)[0],
+                pred=_blocky_labels(g, 1, h, w, 4)[0]),
+            _metric_class_run,
+            amp=False))
     return cases
 
 
@@ -840,6 +858,18 @@ def _asyinst_preprocessor_run(device, seed):
         result[f'img{i}_depth'] = gt.depth_pairwise_masks.float()
         result[f'img{i}_box_masks'] = torch.as_tensor(gt.masks.masks).long()
     return result
+
+
+def _metric_class_run(device, gt, pred):
+    from mmboundary.evaluation.metrics import BoundaryMetric
+    metric = BoundaryMetric()
+    metric.dataset_meta = dict(classes=('a', 'b', 'c', 'd'))
+    sample = dict(
+        pred_sem_seg=dict(data=pred[None]), gt_sem_seg=dict(data=gt[None]))
+    metric.process({}, [sample, sample])
+    with contextlib.redirect_stdout(None):
+        scores = metric.compute_metrics(metric.results)
+    return {k: torch.tensor(float(v)) for k, v in scores.items()}
 
 
 def _metrics_run(device, gt, pred):
