@@ -867,8 +867,14 @@ def _metric_class_run(device, gt, pred):
     sample = dict(
         pred_sem_seg=dict(data=pred[None]), gt_sem_seg=dict(data=gt[None]))
     metric.process({}, [sample, sample])
-    with contextlib.redirect_stdout(None):
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')  # no per-class table in the check's output
+    try:
         scores = metric.compute_metrics(metric.results)
+    finally:
+        logger.setLevel(level)
     return {k: torch.tensor(float(v)) for k, v in scores.items()}
 
 
