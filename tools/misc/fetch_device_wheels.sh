@@ -20,7 +20,8 @@
 # torch, torchvision, numpy, scipy, opencv, matplotlib, rich, pyyaml, regex,
 # six, tqdm, packaging, pillow and scikit-image (KINDS.md of the device
 # tool); the list below is what mmengine, mmcv-lite, mmdet, mmsegmentation,
-# cityscapesscripts and yapf import beyond that. Versions are pinned: one
+# cityscapesscripts (imported by mmseg's and mmdet's Cityscapes metrics) and
+# yapf import beyond that. Versions are pinned: one
 # version of each, or the offline install stops.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -42,6 +43,10 @@ PURE=(
   terminaltables==3.1.10
   prettytable==3.10.0
   ftfy==6.2.0
+  appdirs==1.4.4
+  pyquaternion==0.9.9
+  coloredlogs==15.0.1
+  humanfriendly==10.0
 )
 # compiled: fetched for the target interpreter and manylinux x86-64
 BINARY=(
