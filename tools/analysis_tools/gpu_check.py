@@ -812,47 +812,22 @@ def _cases(quick: bool) -> List[Case]:
 
 
 def _asyinst_preprocessor_run(device, seed):
+    """AsyInstDataPreprocessor (training, colour + depth) on the batch of
+    benchmark_asyinst (blocky images, boxes, a depth ramp with holes)."""
     import numpy as np
-    from mmdet.structures import DetDataSample
-    from mmdet.structures.bbox import HorizontalBoxes
-    from mmengine.structures import InstanceData
+    sys.path.insert(0, HERE)
+    import benchmark_asyinst as bench
 
     from mmboundary.registry import MMDET_MODELS
-    rng = np.random.default_rng(seed)
-    h, w = 96, 128
-    inputs, samples = [], []
-    for _ in range(2):
-        blocks = rng.integers(0, 256, (h // 16 + 1, w // 16 + 1, 3))
-        img = np.kron(blocks, np.ones((16, 16, 1), int))[:h, :w]
-        img = np.clip(img + rng.integers(-8, 9, img.shape), 0, 255)
-        inputs.append(torch.from_numpy(img.astype(np.uint8)).permute(2, 0, 1))
-        x1 = rng.uniform(0, w - 40, 3)
-        y1 = rng.uniform(0, h - 40, 3)
-        boxes = np.stack([x1, y1, x1 + 30, y1 + 25], 1)
-        yy, xx = np.mgrid[:h, :w].astype(np.float32)
-        depth = 5 + 0.01 * xx + 0.02 * yy
-        depth[rng.random((h, w)) < 0.05] = 0
-        sample = DetDataSample(
-            metainfo=dict(
-                img_shape=(h, w),
-                ori_shape=(h, w),
-                pad_shape=(h, w),
-                scale_factor=(1.0, 1.0),
-                gt_depth_map=depth))
-        sample.gt_instances = InstanceData(
-            bboxes=HorizontalBoxes(torch.tensor(boxes, dtype=torch.float32)),
-            labels=torch.zeros(3, dtype=torch.long))
-        samples.append(sample)
+    args = types.SimpleNamespace(batch=2, height=160, width=256, boxes=3)
+    data = bench.make_batch(args, np.random.default_rng(seed))
     pre = MMDET_MODELS.build(
         dict(
             type='AsyInstDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            pad_size_divisor=32,
             mask_stride=4,
-            depth_thresh=0.01)).to(device)
-    out = pre(dict(inputs=inputs, data_samples=samples), training=True)
+            depth_thresh=0.01,
+            **bench.NORM)).to(device)
+    out = pre(data, training=True)
     result = dict(inputs=out['inputs'].float())
     for i, s in enumerate(out['data_samples']):
         gt = s.gt_instances
