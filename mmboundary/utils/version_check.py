@@ -6,6 +6,7 @@ heavy), so it runs first in ``import mmboundary`` and turns a confusing
 failure deep inside mmdet or mmseg into an error that names the package, the
 supported range and the command that fixes it.
 """
+import os
 from importlib import metadata
 from typing import Dict, List, NamedTuple, Optional
 
@@ -53,7 +54,15 @@ def _installed_version(dist: str) -> Optional[str]:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
-        return None
+        pass
+    if dist == 'mmcv' and os.environ.get('MMB_MMCV_LITE', '') == '1':
+        # tools/analysis_tools/gpu_check.py on a machine without a build of
+        # mmcv's ops: mmcv-lite plus its shim for the ops it measures
+        try:
+            return metadata.version('mmcv-lite')
+        except metadata.PackageNotFoundError:
+            pass
+    return None
 
 
 def find_version_problems(

@@ -119,6 +119,11 @@ def blurring_mean_shift(x: Tensor,
                          f'{_IMPLS}.')
     s = int(spatial_radius)
     B, _, H, W = x.shape
+    # half precision overflows on the sentinel's sums (NaN on invalid
+    # pixels): compute in fp32, return the input's dtype
+    in_dtype = x.dtype
+    if in_dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
     if valid is None:
         valid = torch.ones_like(x, dtype=torch.bool)
     valid = valid.reshape(x.shape)
@@ -201,7 +206,7 @@ def blurring_mean_shift(x: Tensor,
         den = den[..., s:s + H, s:s + W]
         x = torch.where(den > 0, num / den.clamp(min=1e-30),
                         torch.zeros_like(x)) * vf
-    return x
+    return x.to(in_dtype)
 
 
 def _components(mask: np.ndarray) -> Tuple[np.ndarray, int]:
