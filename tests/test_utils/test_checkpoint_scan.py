@@ -298,6 +298,47 @@ def test_bad_pickles(data, error, pattern):
         scan_pickle(data)
 
 
+@pytest.mark.parametrize(
+    'data',
+    [
+        # None, None, MARK, TUPLE2: the tuple's items lie below the MARK
+        _pickle(b'NN(', b'\x86'),
+        # REDUCE whose callable and arguments lie below a MARK
+        _pickle(GETATTR, HBG, b'X\x04\x00\x00\x00mean', b'\x86', b'(', b'R'),
+        # a SETITEM inside a MARK frame reaching the dict below it
+        _pickle(b'}(', b'NN', b's'),
+    ])
+def test_stack_pops_never_cross_a_mark(data):
+    # Python's own unpickler fences the stack at the last MARK ...
+    with pytest.raises(pickle.UnpicklingError, match='MARK|underflow'):
+        pickle.loads(data)
+    # ... and so does the symbolic replay.
+    with pytest.raises(CorruptCheckpointError, match='underflow'):
+        scan_pickle(data)
+
+
+STR_MEAN = b'X\x04\x00\x00\x00mean'
+
+
+@pytest.mark.parametrize(
+    'data',
+    [
+        # STACK_GLOBAL(HistoryBuffer, 'mean'): the module is a global
+        _pickle(HBG, STR_MEAN, b'\x93'),
+        # STACK_GLOBAL('builtins', HistoryBuffer): the name is a global
+        _pickle(b'X\x08\x00\x00\x00builtins', HBG, b'\x93'),
+    ])
+def test_stack_global_of_a_pickled_global_is_refused_before_torch_load(
+        tmp_path, load_spy, data):
+    with pytest.raises(UnsafeCheckpointError, match='computed module'):
+        scan_pickle(data)
+    good = _save(1, tmp_path / 'good.pth')
+    path = _replace_data_pkl(good, tmp_path / 'bad.pth', data)
+    with pytest.raises(UnsafeCheckpointError, match='computed module'):
+        load_checkpoint_safely(path)
+    assert load_spy == []  # refused by the scan, not by torch
+
+
 @pytest.mark.parametrize('data,error', [
     (_pickle(GETATTR, HBG, b'X\x08\x00\x00\x00__init__',
              b'\x86R'), UnsafeCheckpointError),

@@ -327,6 +327,59 @@ def test_mumford_shah_closed_form_on_ramp():
     assert total.item() == pytest.approx(2 * math.log(2))
 
 
+def test_mumford_shah_lower_neighbour_validity():
+    # a horizontal edge: rows 2, 3 are 1, so only the lower differences of
+    # row 1 are non-zero (3 entries, each log 2)
+    step = torch.zeros(1, 1, 4, 4, dtype=torch.float64)
+    step[..., 2:, :] = 1.0
+    total = MumfordShahLoss(reduction='sum', loss_weight=1.0)
+    assert total(step).item() == pytest.approx(3 * math.log(2))
+    # an invalid lower neighbour (of pixel (1, 1)) removes that entry
+    valid = torch.ones(1, 4, 4, dtype=torch.bool)
+    valid[0, 2, 1] = False
+    assert total(step, valid).item() == pytest.approx(2 * math.log(2))
+    # an invalid centre removes its own entry
+    valid = torch.ones(1, 4, 4, dtype=torch.bool)
+    valid[0, 1, 0] = False
+    assert total(step, valid).item() == pytest.approx(2 * math.log(2))
+
+
+def _mumford_shah_brute(f, valid, reduction):
+    """Paper eq. 7 by loops over every pixel of (B, H, W) numpy arrays."""
+    costs = []
+    b, h, w = f.shape
+    for n in range(b):
+        for i in range(h - 1):
+            for j in range(w - 1):
+                if not (valid[n, i, j] and valid[n, i, j + 1]
+                        and valid[n, i + 1, j]):
+                    continue
+                c = math.log(1 + (f[n, i, j] - f[n, i, j + 1])**2 +
+                             (f[n, i, j] - f[n, i + 1, j])**2)
+                if reduction == 'nonzero_mean' and c == 0:
+                    continue
+                costs.append(c)
+    if reduction == 'sum':
+        return sum(costs)
+    return sum(costs) / max(len(costs), 1)
+
+
+@pytest.mark.parametrize('reduction', ['nonzero_mean', 'mean', 'sum'])
+def test_mumford_shah_matches_brute_force_with_random_validity(reduction):
+    rng = np.random.default_rng(3)
+    # integer levels: some differences are exactly 0 (nonzero_mean)
+    f = rng.integers(0, 3, size=(2, 5, 7)).astype(np.float64)
+    valid = rng.random((2, 5, 7)) > 0.3
+    loss = MumfordShahLoss(reduction=reduction, loss_weight=0.5)
+    got = loss(torch.from_numpy(f)[:, None], torch.from_numpy(valid))
+    assert got.item() == pytest.approx(
+        0.5 * _mumford_shah_brute(f, valid, reduction), rel=1e-12)
+    # weight 0 (mmseg's convention) marks the same pixels ignored
+    got_w = loss(
+        torch.from_numpy(f)[:, None], weight=torch.from_numpy(valid * 1.0))
+    assert got_w.item() == pytest.approx(got.item(), rel=1e-12)
+
+
 def test_quantization_loss_hand_values():
     f = torch.tensor([[[[0.0, 0.2, 1.4, 2.9, -0.5, 3.5]]]],
                      dtype=torch.float64,
