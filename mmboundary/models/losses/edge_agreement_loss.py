@@ -500,9 +500,9 @@ def semantic_edge_agreement_loss(seg_logits: Tensor,
     it over the valid pixels of the batch: the paper's eq. 5,
     ``M_p(|e_gt - e_pred|)^p``, a mean over every element. A pixel is valid
     if no pixel of its filter footprint (3x3; 5x5 with smoothing) is
-    labelled ``ignore_index``; ignored pixels are zero in every class of the
-    one-hot target and their predictions never reach a valid response, so
-    they get no gradient.
+    labelled ``ignore_index``; neither the prediction nor the target at an
+    ignored pixel reaches a valid response, so ignored pixels get no
+    gradient.
 
     Args:
         seg_logits (Tensor): ``(N, C, H, W)`` class logits, ``C >= 2``.
@@ -546,8 +546,9 @@ def semantic_edge_agreement_loss(seg_logits: Tensor,
             f'{int(label[bad][0])}, outside the {c} classes [0, {c - 1}] and '
             f'not the ignore_index {ignore_index}; check num_classes and '
             'the label maps')
+    # Ignored pixels become class 0 here; no valid response reads them.
     onehot = F.one_hot(label.masked_fill(ignored, 0), c).permute(0, 3, 1, 2)
-    onehot = onehot.float() * (~ignored).unsqueeze(1).float()
+    onehot = onehot.float()
     valid = ~near_mask_torch(ignored, _footprint_radius(
         smooth_pred, smooth_gt)) if ignored.any() else ~ignored
 

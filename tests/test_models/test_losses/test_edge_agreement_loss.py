@@ -559,9 +559,9 @@ def test_semantic_form_hand_values():
     loss = loss_fn(logits, label, weight=None, ignore_index=255)
     assert loss.item() == pytest.approx(25 / 6)
     # With an ignored pixel 3 in [0, 0, 1, 255, 0] only pixels 0 and 1 keep
-    # a footprint free of it; the one-hot target is 0 at pixel 3:
-    #   pred [-1.5, -1]; class 0 gt [1, 1, 0, 0, 1] -> [-3, -3];
-    #   class 1 gt [0, 0, 1, 0, 0] -> [0, 1]
+    # a footprint free of it (so nothing at pixel 3 is read):
+    #   pred [-1.5, -1]; class 0 gt [1, 1, 0, ., .] -> [-3, -3];
+    #   class 1 gt [0, 0, 1, ., .] -> [0, 1]
     # squared differences [2.25, 4] in both classes -> 3.125.
     logits = torch.zeros(1, 2, 1, 5, requires_grad=True)
     label = torch.tensor([[[0, 0, 1, 255, 0]]])
