@@ -303,6 +303,27 @@ def test_binary_loss_brute_force():
         cls(f2, g2)
 
 
+def test_binary_loss_weight_clip_and_explicit_weights():
+    # a one-pixel instance in a 12 x 12 map: w_fg = cbrt(144 / 2) = 4.16,
+    # w_bg = cbrt(144 / 144) = 1; weight_clip (1.5, 3) makes them 3 and 1.5
+    f = torch.full((1, 1, 12, 12), 0.3, dtype=torch.float64)
+    g = torch.zeros(1, 12, 12, dtype=torch.long)
+    g[0, 5, 5] = 1
+    f[0, 0, 5, 5] = 1.95
+    # BG 0.3 -> L_h 0.25 (143 pixels), FG 2 - 1.95 -> 0.0125
+    loss = DVISBinaryLoss(weight_clip=(1.5, 3.0), loss_weight=1.0)
+    exp = (143 * 1.5 * 0.25 + 3 * 0.0125) / (143 * 1.5 + 3 + 1e-4)
+    assert loss(f, g).item() == pytest.approx(exp, rel=1e-12)
+    w = loss.pixel_weights(g, dtype=torch.float64)
+    assert w[0, 5, 5].item() == 3.0 and w[0, 0, 0].item() == 1.5
+    # explicit pixel weights still leave ignored pixels out
+    g[0, 0, :4] = -1
+    f[0, 0, 0, :4] = 50.0
+    ones = torch.ones(1, 12, 12, dtype=torch.float64)
+    exp = (139 * 0.25 + 0.0125) / (140 + 1e-4)
+    assert loss(f, g, weight=ones).item() == pytest.approx(exp, rel=1e-12)
+
+
 def test_mumford_shah_closed_form_on_ramp():
     a, b = 0.3, -0.2
     yy, xx = torch.meshgrid(torch.arange(6.), torch.arange(9.), indexing='ij')
