@@ -206,6 +206,25 @@ def test_pair_loss_gradient_matches_autograd(border, max_diff):
     assert torch.autograd.gradcheck(lambda x: loss(x, g), (f3, ))
 
 
+def test_pair_loss_gradient_at_max_diff_follows_autograd_clamp():
+    # one same-instance pair with |d| exactly max_diff: torch.clamp passes
+    # the gradient at the bound, and so must the hand-written backward.
+    # loss = L_h(0.5) = 0.5 - 0.05; d loss / d f = -+1 on the two pixels.
+    f = torch.tensor([[[[0.0, 0.5]]]], dtype=torch.float64)
+    g = torch.tensor([[[1, 1]]])
+    loss = PermutationInvariantLoss(
+        window=3, dense_radius=2, dilation=2, max_diff=0.5, loss_weight=1.0)
+    f1 = f.clone().requires_grad_()
+    out = loss(f1, g)
+    out.backward()
+    assert out.item() == pytest.approx(0.45)
+    f2 = f.clone().requires_grad_()
+    torch_brute_pair(f2, g, brute_offsets(3, 3, 2, 2, False), 'fg_fg', 'valid',
+                     0.5).backward()
+    torch.testing.assert_close(f1.grad, f2.grad)
+    assert f1.grad.flatten().tolist() == [-1.0, 1.0]
+
+
 def test_pair_loss_hand_example():
     # 1x1x1x3 map, ids [1, 1, 2], window 3 (offsets (0, 1) and (1, x)).
     f = torch.tensor([[[[0.05, 0.25, 0.6]]]], dtype=torch.float64)
