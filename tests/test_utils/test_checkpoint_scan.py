@@ -298,6 +298,87 @@ def test_bad_pickles(data, error, pattern):
         scan_pickle(data)
 
 
+@pytest.mark.parametrize(
+    'data',
+    [
+        # None, None, MARK, TUPLE2: the tuple's items lie below the MARK
+        _pickle(b'NN(', b'\x86'),
+        # REDUCE whose callable and arguments lie below a MARK
+        _pickle(GETATTR, HBG, b'X\x04\x00\x00\x00mean', b'\x86', b'(', b'R'),
+        # a SETITEM inside a MARK frame reaching the dict below it
+        _pickle(b'}(', b'NN', b's'),
+        # a BINPUT right after a MARK memoises the item below it
+        _pickle(b'N(', b'q\x00', b't'),
+    ])
+def test_stack_pops_never_cross_a_mark(data):
+    # Python's own unpickler fences the stack at the last MARK ...
+    with pytest.raises(pickle.UnpicklingError, match='MARK|underflow'):
+        pickle.loads(data)
+    # ... and so does the symbolic replay.
+    with pytest.raises(CorruptCheckpointError, match='underflow|empty stack'):
+        scan_pickle(data)
+
+
+@pytest.mark.parametrize(
+    'data',
+    [
+        # SETITEMS with an empty MARK frame keeps one dict (not two),
+        # POP drops it
+        _pickle(GETATTR, HBG, b'}(u0', b'X\x08\x00\x00\x00__init__', b'\x86R'),
+        # DUP of getattr, POP of the copy
+        _pickle(GETATTR, b'20', HBG, b'X\x08\x00\x00\x00__init__', b'\x86R'),
+    ])
+def test_symbolic_stack_follows_the_unpickler(tmp_path, load_spy, data):
+    # the real unpickler computes getattr(HistoryBuffer, '__init__') ...
+    assert pickle.loads(data) is HistoryBuffer.__init__
+    # ... and the replay sees exactly that lookup, which is refused
+    assert f'{HB}.__init__' in scan_pickle(data)
+    good = _save(1, tmp_path / 'good.pth')
+    path = _replace_data_pkl(good, tmp_path / 'bad.pth', data)
+    with pytest.raises(UnsafeCheckpointError, match=rf'{HB}\.__init__'):
+        load_checkpoint_safely(path)
+    assert load_spy == []
+
+
+@pytest.mark.parametrize(
+    'data,pattern',
+    [
+        # getattr(HistoryBuffer, <a global>): the name is not a literal
+        (_pickle(GETATTR, HBG, HBG, b'\x86R'), 'literal name'),
+        # getattr((), 'mean'): the object is not a global
+        (_pickle(GETATTR, b')', b'X\x04\x00\x00\x00mean',
+                 b'\x86R'), 'literal name'),
+        # INST builds an instance, not a global: calling it is refused
+        (_pickle(b'(icollections\nOrderedDict\n', b')R'), 'not a named global'
+         ),
+    ])
+def test_computed_getattr_and_instance_calls_are_refused(data, pattern):
+    with pytest.raises(UnsafeCheckpointError, match=pattern):
+        scan_pickle(data)
+
+
+STR_MEAN = b'X\x04\x00\x00\x00mean'
+
+
+@pytest.mark.parametrize(
+    'data',
+    [
+        # STACK_GLOBAL(HistoryBuffer, 'mean'): the module is a global
+        _pickle(HBG, STR_MEAN, b'\x93'),
+        # STACK_GLOBAL('builtins', HistoryBuffer): the name is a global
+        _pickle(b'X\x08\x00\x00\x00builtins', HBG, b'\x93'),
+    ])
+def test_stack_global_of_a_pickled_global_is_refused_before_torch_load(
+        tmp_path, load_spy, data):
+    with pytest.raises(UnsafeCheckpointError, match='computed module'):
+        scan_pickle(data)
+    good = _save(1, tmp_path / 'good.pth')
+    path = _replace_data_pkl(good, tmp_path / 'bad.pth', data)
+    with pytest.raises(UnsafeCheckpointError, match='computed module'):
+        load_checkpoint_safely(path)
+    assert load_spy == []  # refused by the scan, not by torch
+
+
 @pytest.mark.parametrize('data,error', [
     (_pickle(GETATTR, HBG, b'X\x08\x00\x00\x00__init__',
              b'\x86R'), UnsafeCheckpointError),

@@ -88,6 +88,7 @@ EDGE_FILTERS: Tuple[str, ...] = tuple(_RAW_KERNELS)
 EDGE_LOSS_MODES: Tuple[str, ...] = ('lp', 'bce_mul', 'bce_exp')
 
 _PADDING_MODES = ('zeros', 'replicate')
+_Filters = Union[str, Sequence[str]]
 
 
 def _check_filters(filters: Union[str, Sequence[str]]) -> Tuple[str, ...]:
@@ -209,6 +210,66 @@ def edge_maps(mask: Tensor,
     return torch.cat([out[:, :d], mag], dim=1)
 
 
+def _footprint_radius(smooth_pred: bool, smooth_gt: bool) -> int:
+    """Chebyshev radius of the inputs one output pixel depends on: 1 for
+    the 3x3 filters, 2 after the 3x3 smoother."""
+    return 1 + int(smooth_pred or smooth_gt)
+
+
+def edge_agreement_map(prob: Tensor,
+                       target: Tensor,
+                       kernels: Tensor,
+                       p: float = 2.0,
+                       normalize: bool = False,
+                       magnitude: bool = False,
+                       smooth_pred: bool = False,
+                       smooth_gt: bool = False,
+                       smooth_sigma: float = 1.0,
+                       padding_mode: str = 'zeros') -> Tensor:
+    """Per-pixel L_p edge disagreement (paper eq. 5 before the mean).
+
+    ``L[n, i, j] = mean_D |e_pred[n, :, i, j] - e_gt[n, :, i, j]|^p`` with
+    ``e = edge_maps(mask)`` over the ``D`` filter channels (plus the Sobel
+    magnitude channel if ``magnitude``). The one home of the formula: the
+    RoI form (:func:`edge_agreement_loss`) and the semantic form
+    (:func:`semantic_edge_agreement_loss`) both reduce this map.
+
+    Args:
+        prob (Tensor): Predicted masks ``(N, S, S)`` (float32).
+        target (Tensor): Target masks ``(N, S, S)`` (float32, no gradient).
+        kernels (Tensor): ``(D, 1, 3, 3)`` filters (:func:`edge_kernels`).
+        p (float): Exponent, > 0.
+        normalize (bool): Whether the magnitude's Sobel kernels are
+            normalised (as ``kernels``).
+        magnitude (bool): Append the Sobel gradient magnitude channel.
+        smooth_pred (bool): 3x3 Gaussian smoothing of ``prob`` first.
+        smooth_gt (bool): 3x3 Gaussian smoothing of ``target`` first.
+        smooth_sigma (float): Sigma of the smoother.
+        padding_mode (str): ``'zeros'`` or ``'replicate'``.
+
+    Returns:
+        Tensor: ``(N, S, S)`` per-pixel losses.
+    """
+    mag_k = None
+    if magnitude:
+        mag_k = edge_kernels('sobel', normalize)[0].to(prob.device)
+    gauss = None
+    if smooth_pred or smooth_gt:
+        gauss = gaussian_kernel3x3(smooth_sigma).to(prob.device)
+    e_pred = edge_maps(prob, kernels, mag_k, gauss if smooth_pred else None,
+                       padding_mode)
+    e_gt = edge_maps(target, kernels, mag_k, gauss if smooth_gt else None,
+                     padding_mode)
+    diff = (e_pred - e_gt).abs()
+    if p == 2:
+        loss = diff.square()
+    elif p == 1:
+        loss = diff
+    else:
+        loss = diff.pow(p)
+    return loss.mean(dim=1)
+
+
 def _select_pred(pred: Tensor, label: Optional[Tensor]) -> Tuple[Tensor, bool]:
     """Return ``(N, S, S)`` values and whether they are logits."""
     if pred.dim() == 3:
@@ -222,8 +283,10 @@ def _select_pred(pred: Tensor, label: Optional[Tensor]) -> Tuple[Tensor, bool]:
         if c != 1:
             raise ValueError(
                 'EdgeAgreementLoss: `label` (the class of each RoI, shape '
-                f'(N,)) is required for class-specific logits with C={c} '
-                'channels; pass zeros for a class-agnostic head')
+                f'(N,)) is required for class-specific mask logits with C={c}'
+                ' channels (pass zeros for a class-agnostic head); a semantic'
+                ' segmentation (mmseg loss_decode) passes integer class '
+                'labels of shape (N, H, W) as `target` instead')
         return pred[:, 0], True
     label = label.reshape(-1).long()
     if label.numel() != n:
@@ -233,6 +296,27 @@ def _select_pred(pred: Tensor, label: Optional[Tensor]) -> Tuple[Tensor, bool]:
         raise ValueError(f'EdgeAgreementLoss: `label` values must be in '
                          f'[0, {c - 1}] to select a channel of `pred`')
     return pred[torch.arange(n, device=pred.device), label], True
+
+
+def _checked_kernels(kernels: Optional[Tensor], filters: _Filters,
+                     normalize: bool, magnitude: bool, p: float,
+                     padding_mode: str, reduction: str) -> Tensor:
+    """Validate the arguments both forms share; build the kernels."""
+    if not p > 0:
+        raise ValueError(f'EdgeAgreementLoss: `p` must be > 0, got {p}')
+    if padding_mode not in _PADDING_MODES:
+        raise ValueError(f'EdgeAgreementLoss: unknown `padding_mode` '
+                         f'{padding_mode!r}; valid: {list(_PADDING_MODES)}')
+    if reduction not in ('none', 'mean', 'sum'):
+        raise ValueError(f'EdgeAgreementLoss: unknown `reduction` '
+                         f'{reduction!r}; valid: none, mean, sum')
+    if kernels is None:
+        kernels = edge_kernels(filters, normalize)[0]
+    if kernels.shape[0] == 0 and not magnitude:
+        raise ValueError('EdgeAgreementLoss: no filter selected; give at '
+                         f'least one of {list(EDGE_FILTERS)} in `filters` or '
+                         'set `magnitude=True`')
+    return kernels
 
 
 def edge_agreement_loss(pred: Tensor,
@@ -301,23 +385,11 @@ def edge_agreement_loss(pred: Tensor,
     Returns:
         Tensor: The loss; a zero that keeps the graph when N is 0.
     """
-    if not p > 0:
-        raise ValueError(f'EdgeAgreementLoss: `p` must be > 0, got {p}')
     if mode not in EDGE_LOSS_MODES:
         raise ValueError(f'EdgeAgreementLoss: unknown `mode` {mode!r}; valid '
                          f'modes are {list(EDGE_LOSS_MODES)}')
-    if padding_mode not in _PADDING_MODES:
-        raise ValueError(f'EdgeAgreementLoss: unknown `padding_mode` '
-                         f'{padding_mode!r}; valid: {list(_PADDING_MODES)}')
-    if reduction not in ('none', 'mean', 'sum'):
-        raise ValueError(f'EdgeAgreementLoss: unknown `reduction` '
-                         f'{reduction!r}; valid: none, mean, sum')
-    if kernels is None:
-        kernels = edge_kernels(filters, normalize)[0]
-    if kernels.shape[0] == 0 and not magnitude:
-        raise ValueError('EdgeAgreementLoss: no filter selected; give at '
-                         f'least one of {list(EDGE_FILTERS)} in `filters` or '
-                         'set `magnitude=True`')
+    kernels = _checked_kernels(kernels, filters, normalize, magnitude, p,
+                               padding_mode, reduction)
 
     sel, is_logits = _select_pred(pred, label)
     if target.shape != sel.shape:
@@ -338,8 +410,8 @@ def edge_agreement_loss(pred: Tensor,
     if ignore_index is not None:
         ignored = target == ignore_index
         if ignored.any():
-            size = 3 + 2 * int(smooth_pred or smooth_gt)
-            valid = ~near_mask_torch(ignored, size // 2)
+            valid = ~near_mask_torch(ignored,
+                                     _footprint_radius(smooth_pred, smooth_gt))
             target = torch.where(ignored, torch.zeros_like(target), target)
     t_min, t_max = target.min(), target.max()
     if t_min < 0 or t_max > 1:
@@ -352,25 +424,9 @@ def edge_agreement_loss(pred: Tensor,
     with torch.autocast(device_type=sel.device.type, enabled=False):
         sel = sel.float()
         prob = sel.sigmoid() if is_logits else sel
-        mag_k = None
-        if magnitude:
-            mag_k = edge_kernels('sobel', normalize)[0].to(prob.device)
-        gauss = None
-        if smooth_pred or smooth_gt:
-            gauss = gaussian_kernel3x3(smooth_sigma).to(prob.device)
-        e_pred = edge_maps(prob, kernels, mag_k,
-                           gauss if smooth_pred else None, padding_mode)
-        e_gt = edge_maps(target, kernels, mag_k, gauss if smooth_gt else None,
-                         padding_mode)
-        # Paper eq. 5, per pixel: mean over filter channels of |diff|^p.
-        diff = (e_pred - e_gt).abs()
-        if p == 2:
-            loss = diff.square()
-        elif p == 1:
-            loss = diff
-        else:
-            loss = diff.pow(p)
-        loss = loss.mean(dim=1)
+        loss = edge_agreement_map(prob, target, kernels, p, normalize,
+                                  magnitude, smooth_pred, smooth_gt,
+                                  smooth_sigma, padding_mode)
         if mode != 'lp':
             if is_logits:
                 bce = F.binary_cross_entropy_with_logits(
@@ -406,12 +462,128 @@ def edge_agreement_loss(pred: Tensor,
         return per_roi.sum() / (avg_factor + torch.finfo(torch.float32).eps)
 
 
+def is_semantic_call(pred: Tensor, target: Tensor,
+                     label: Optional[Tensor]) -> bool:
+    """Whether a call is the semantic form: ``(N, C, H, W)`` logits with
+    ``C > 1``, no RoI ``label`` and ``(N, H, W)`` integer class indices
+    (what mmseg's ``loss_decode`` passes)."""
+    return (label is None and pred.dim() == 4 and pred.shape[1] > 1
+            and target.dim() == 3 and not target.is_floating_point()
+            and not target.dtype == torch.bool)
+
+
+def semantic_edge_agreement_loss(seg_logits: Tensor,
+                                 seg_label: Tensor,
+                                 kernels: Optional[Tensor] = None,
+                                 filters: _Filters = ('sobel', ),
+                                 p: float = 2.0,
+                                 normalize: bool = False,
+                                 magnitude: bool = False,
+                                 smooth_pred: bool = False,
+                                 smooth_gt: bool = False,
+                                 smooth_sigma: float = 1.0,
+                                 padding_mode: str = 'zeros',
+                                 weight: Optional[Tensor] = None,
+                                 reduction: str = 'mean',
+                                 avg_factor: Optional[float] = None,
+                                 ignore_index: Optional[int] = 255) -> Tensor:
+    """Edge agreement loss of a semantic segmentation (mmseg form).
+
+    The per-class edges of the softmax are compared with the per-class
+    edges of the one-hot target: with ``P = softmax(seg_logits)`` and
+    ``Y = one_hot(seg_label)``, both ``(N, C, H, W)``, and ``e`` the ``D``
+    filter responses of one class map,
+
+    ``L[n, i, j] = mean_C mean_D |e(P[n, c])[i, j] - e(Y[n, c])[i, j]|^p``
+
+    (:func:`edge_agreement_map` on every class map), and ``'mean'`` averages
+    it over the valid pixels of the batch: the paper's eq. 5,
+    ``M_p(|e_gt - e_pred|)^p``, a mean over every element. A pixel is valid
+    if no pixel of its filter footprint (3x3; 5x5 with smoothing) is
+    labelled ``ignore_index``; neither the prediction nor the target at an
+    ignored pixel reaches a valid response, so ignored pixels get no
+    gradient.
+
+    Args:
+        seg_logits (Tensor): ``(N, C, H, W)`` class logits, ``C >= 2``.
+        seg_label (Tensor): ``(N, H, W)`` integer labels in ``[0, C)`` or
+            ``ignore_index``.
+        kernels, filters, p, normalize, magnitude, smooth_pred, smooth_gt,
+            smooth_sigma, padding_mode: As for :func:`edge_agreement_loss`.
+        weight (Tensor, optional): ``(N, H, W)`` pixel weights (mmseg's
+            pixel sampler).
+        reduction (str): ``'none'`` (the ``(N, H, W)`` map, 0 at invalid
+            pixels), ``'mean'`` (over valid pixels) or ``'sum'``.
+        avg_factor (float, optional): Divide the sum by this instead of the
+            number of valid pixels (``'mean'`` only).
+        ignore_index (int, optional): Ignored label. Defaults to 255.
+
+    Returns:
+        Tensor: The loss; a zero that keeps the graph when every pixel is
+        ignored.
+    """
+    kernels = _checked_kernels(kernels, filters, normalize, magnitude, p,
+                               padding_mode, reduction)
+    if seg_logits.dim() != 4 or seg_logits.shape[1] < 2:
+        raise ValueError(
+            'EdgeAgreementLoss (semantic form): `seg_logits` must be '
+            f'(N, C, H, W) with C >= 2 classes, got {tuple(seg_logits.shape)}')
+    n, c, h, w = seg_logits.shape
+    if tuple(seg_label.shape) != (n, h, w):
+        raise ValueError(
+            'EdgeAgreementLoss (semantic form): `seg_label` must have shape '
+            f'{(n, h, w)} to match `seg_logits` {tuple(seg_logits.shape)}, '
+            f'got {tuple(seg_label.shape)}')
+    label = seg_label.detach().long()
+    if ignore_index is None:
+        ignored = torch.zeros_like(label, dtype=torch.bool)
+    else:
+        ignored = label == ignore_index
+    bad = ~ignored & ((label < 0) | (label >= c))
+    if bad.any():
+        raise ValueError(
+            'EdgeAgreementLoss (semantic form): `seg_label` holds '
+            f'{int(label[bad][0])}, outside the {c} classes [0, {c - 1}] and '
+            f'not the ignore_index {ignore_index}; check num_classes and '
+            'the label maps')
+    # Ignored pixels become class 0 here; no valid response reads them.
+    onehot = F.one_hot(label.masked_fill(ignored, 0), c).permute(0, 3, 1, 2)
+    onehot = onehot.float()
+    valid = ~near_mask_torch(ignored, _footprint_radius(
+        smooth_pred, smooth_gt)) if ignored.any() else ~ignored
+
+    # float32 even under autocast, as in edge_agreement_loss.
+    with torch.autocast(device_type=seg_logits.device.type, enabled=False):
+        prob = seg_logits.float().softmax(dim=1)
+        per_class = edge_agreement_map(
+            prob.flatten(0, 1), onehot.flatten(0, 1), kernels, p, normalize,
+            magnitude, smooth_pred, smooth_gt, smooth_sigma, padding_mode)
+        loss = per_class.view(n, c, h, w).mean(dim=1) * valid.float()
+        if weight is not None:
+            if weight.numel() != n * h * w:
+                raise ValueError(
+                    'EdgeAgreementLoss (semantic form): `weight` must have '
+                    f'one entry per pixel {(n, h, w)}, got shape '
+                    f'{tuple(weight.shape)}')
+            loss = loss * weight.reshape(n, h, w).float()
+        if reduction == 'none':
+            return loss
+        if reduction == 'sum':
+            return loss.sum()
+        if avg_factor is None:
+            return loss.sum() / valid.sum().clamp(min=1)
+        return loss.sum() / (avg_factor + torch.finfo(torch.float32).eps)
+
+
 @MODELS.register_module()
 class EdgeAgreementLoss(nn.Module):
     """Edge Agreement Loss (Zimmermann and Siems, paper Sec. 3).
 
     Registered once in mmengine's root ``MODELS``, so ``type=
-    'EdgeAgreementLoss'`` resolves from both the mmdet and the mmseg scope.
+    'EdgeAgreementLoss'`` resolves from both the mmdet and the mmseg scope:
+    in an mmdet mask head it compares the RoI masks (the paper), in an
+    mmseg decode head's ``loss_decode`` the per-class edges of the softmax
+    and of the one-hot label map (:meth:`forward`).
     It has no trainable parameters: the kernels are non-persistent buffers
     and never enter checkpoints. See :func:`edge_agreement_loss` for the
     formula and the module docstring for the padding convention.
@@ -513,13 +685,28 @@ class EdgeAgreementLoss(nn.Module):
                 **kwargs) -> Tensor:
         """Compute the loss.
 
+        Two forms, told apart by the inputs (:func:`is_semantic_call`):
+
+        * mask heads (mmdet): ``pred`` mask logits ``(N, C, S, S)`` with
+          the RoI ``label`` (or ``C = 1``), or probabilities ``(N, S, S)``;
+          ``target`` masks ``(N, S, S)`` in [0, 1]
+          (:func:`edge_agreement_loss`);
+        * semantic segmentation (mmseg ``loss_decode``): ``pred`` class
+          logits ``(N, C, H, W)`` with ``C > 1``, no ``label``, ``target``
+          integer labels ``(N, H, W)``; per-class edges of the softmax
+          against the one-hot target (:func:`semantic_edge_agreement_loss`,
+          ``mode='lp'`` only).
+
         Args:
-            pred (Tensor): Mask logits ``(N, C, S, S)`` or selected mask
-                probabilities ``(N, S, S)``.
-            target (Tensor): Masks ``(N, S, S)`` in [0, 1].
+            pred (Tensor): Mask logits ``(N, C, S, S)``, selected mask
+                probabilities ``(N, S, S)`` or class logits ``(N, C, H, W)``.
+            target (Tensor): Masks ``(N, S, S)`` in [0, 1], or integer
+                class labels ``(N, H, W)``.
             label (Tensor, optional): RoI classes ``(N, )`` selecting the
-                channel of ``pred``; zeros for class-agnostic heads.
-            weight (Tensor, optional): Per-RoI weights ``(N, )``.
+                channel of ``pred``; zeros for class-agnostic heads. None
+                for the semantic form.
+            weight (Tensor, optional): Per-RoI weights ``(N, )``; per-pixel
+                ``(N, H, W)`` in the semantic form.
             avg_factor (float, optional): Normaliser for ``'mean'``.
             reduction_override (str, optional): Overrides ``reduction``.
             ignore_index (int, optional): Target value to ignore (mmseg's
@@ -530,6 +717,28 @@ class EdgeAgreementLoss(nn.Module):
         """
         assert reduction_override in (None, 'none', 'mean', 'sum')
         reduction = reduction_override or self.reduction
+        if is_semantic_call(pred, target, label):
+            if self.mode != 'lp':
+                raise ValueError(
+                    f'EdgeAgreementLoss: mode={self.mode!r} multiplies the '
+                    'RoI mask BCE and is defined for mask heads only; the '
+                    "semantic form (mmseg loss_decode) needs mode='lp'")
+            loss = semantic_edge_agreement_loss(
+                pred,
+                target,
+                kernels=self.kernels,
+                p=self.p,
+                normalize=self.normalize,
+                magnitude=self.magnitude,
+                smooth_pred=self.smooth_pred,
+                smooth_gt=self.smooth_gt,
+                smooth_sigma=self.smooth_sigma,
+                padding_mode=self.padding_mode,
+                weight=weight,
+                reduction=reduction,
+                avg_factor=avg_factor,
+                ignore_index=ignore_index)
+            return self.loss_weight * loss
         loss = edge_agreement_loss(
             pred,
             target,

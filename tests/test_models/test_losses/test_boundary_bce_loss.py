@@ -1,6 +1,7 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -67,6 +68,44 @@ def test_batch_versus_image_balance():
     # no boundary in the batch: negatives get weight P/(P+Q) = 0 (HED)
     empty = BoundaryBCELoss()(z, torch.zeros(2, 1, 4, dtype=torch.long))
     assert empty.item() == 0
+
+
+def _balanced_brute(z, y, balance, ignore=255):
+    """Per-pixel weighted BCE by loops over (N, H, W) numpy arrays."""
+    out = np.zeros(z.shape)
+    for n in range(z.shape[0]):
+        group = y if balance == 'batch' else y[n:n + 1]
+        p = int((group == 1).sum())
+        q = int((group == 0).sum())
+        for i in range(z.shape[1]):
+            for j in range(z.shape[2]):
+                t = y[n, i, j]
+                if t == ignore:
+                    continue
+                if balance == 'none':
+                    w = 1.0
+                else:
+                    w = (q if t == 1 else p) / max(p + q, 1)
+                out[n, i, j] = w * _bce(z[n, i, j], t)
+    return out
+
+
+@pytest.mark.parametrize('balance', ['batch', 'image', 'none'])
+def test_balance_on_2d_maps_matches_brute_force(balance):
+    # rows and columns with different boundary ratios, so balancing per
+    # row or per column instead of per image / batch changes the value
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2, 4, 5))
+    y = (rng.random((2, 4, 5)) < np.array([0.1, 0.5, 0.8, 0.3])[:, None])
+    y = y.astype(np.int64)
+    y[0, 1, 2] = y[1, 3, 0] = 255
+    ref = _balanced_brute(z, y, balance)
+    loss = BoundaryBCELoss(balance=balance)
+    zt = torch.from_numpy(z)[:, None].float()
+    got = loss(zt, torch.from_numpy(y), reduction_override='none')
+    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-5, atol=1e-7)
+    assert loss(zt, torch.from_numpy(y)).item() == pytest.approx(
+        ref.sum() / y.size, rel=1e-5)
 
 
 def test_gradient_contract():

@@ -206,6 +206,25 @@ def test_pair_loss_gradient_matches_autograd(border, max_diff):
     assert torch.autograd.gradcheck(lambda x: loss(x, g), (f3, ))
 
 
+def test_pair_loss_gradient_at_max_diff_follows_autograd_clamp():
+    # one same-instance pair with |d| exactly max_diff: torch.clamp passes
+    # the gradient at the bound, and so must the hand-written backward.
+    # loss = L_h(0.5) = 0.5 - 0.05; d loss / d f = -+1 on the two pixels.
+    f = torch.tensor([[[[0.0, 0.5]]]], dtype=torch.float64)
+    g = torch.tensor([[[1, 1]]])
+    loss = PermutationInvariantLoss(
+        window=3, dense_radius=2, dilation=2, max_diff=0.5, loss_weight=1.0)
+    f1 = f.clone().requires_grad_()
+    out = loss(f1, g)
+    out.backward()
+    assert out.item() == pytest.approx(0.45)
+    f2 = f.clone().requires_grad_()
+    torch_brute_pair(f2, g, brute_offsets(3, 3, 2, 2, False), 'fg_fg', 'valid',
+                     0.5).backward()
+    torch.testing.assert_close(f1.grad, f2.grad)
+    assert f1.grad.flatten().tolist() == [-1.0, 1.0]
+
+
 def test_pair_loss_hand_example():
     # 1x1x1x3 map, ids [1, 1, 2], window 3 (offsets (0, 1) and (1, x)).
     f = torch.tensor([[[[0.05, 0.25, 0.6]]]], dtype=torch.float64)
@@ -303,6 +322,27 @@ def test_binary_loss_brute_force():
         cls(f2, g2)
 
 
+def test_binary_loss_weight_clip_and_explicit_weights():
+    # a one-pixel instance in a 12 x 12 map: w_fg = cbrt(144 / 2) = 4.16,
+    # w_bg = cbrt(144 / 144) = 1; weight_clip (1.5, 3) makes them 3 and 1.5
+    f = torch.full((1, 1, 12, 12), 0.3, dtype=torch.float64)
+    g = torch.zeros(1, 12, 12, dtype=torch.long)
+    g[0, 5, 5] = 1
+    f[0, 0, 5, 5] = 1.95
+    # BG 0.3 -> L_h 0.25 (143 pixels), FG 2 - 1.95 -> 0.0125
+    loss = DVISBinaryLoss(weight_clip=(1.5, 3.0), loss_weight=1.0)
+    exp = (143 * 1.5 * 0.25 + 3 * 0.0125) / (143 * 1.5 + 3 + 1e-4)
+    assert loss(f, g).item() == pytest.approx(exp, rel=1e-12)
+    w = loss.pixel_weights(g, dtype=torch.float64)
+    assert w[0, 5, 5].item() == 3.0 and w[0, 0, 0].item() == 1.5
+    # explicit pixel weights still leave ignored pixels out
+    g[0, 0, :4] = -1
+    f[0, 0, 0, :4] = 50.0
+    ones = torch.ones(1, 12, 12, dtype=torch.float64)
+    exp = (139 * 0.25 + 0.0125) / (140 + 1e-4)
+    assert loss(f, g, weight=ones).item() == pytest.approx(exp, rel=1e-12)
+
+
 def test_mumford_shah_closed_form_on_ramp():
     a, b = 0.3, -0.2
     yy, xx = torch.meshgrid(torch.arange(6.), torch.arange(9.), indexing='ij')
@@ -325,6 +365,59 @@ def test_mumford_shah_closed_form_on_ramp():
     valid[0, 0, 2] = False
     total = MumfordShahLoss(reduction='sum', loss_weight=1.0)(step, valid)
     assert total.item() == pytest.approx(2 * math.log(2))
+
+
+def test_mumford_shah_lower_neighbour_validity():
+    # a horizontal edge: rows 2, 3 are 1, so only the lower differences of
+    # row 1 are non-zero (3 entries, each log 2)
+    step = torch.zeros(1, 1, 4, 4, dtype=torch.float64)
+    step[..., 2:, :] = 1.0
+    total = MumfordShahLoss(reduction='sum', loss_weight=1.0)
+    assert total(step).item() == pytest.approx(3 * math.log(2))
+    # an invalid lower neighbour (of pixel (1, 1)) removes that entry
+    valid = torch.ones(1, 4, 4, dtype=torch.bool)
+    valid[0, 2, 1] = False
+    assert total(step, valid).item() == pytest.approx(2 * math.log(2))
+    # an invalid centre removes its own entry
+    valid = torch.ones(1, 4, 4, dtype=torch.bool)
+    valid[0, 1, 0] = False
+    assert total(step, valid).item() == pytest.approx(2 * math.log(2))
+
+
+def _mumford_shah_brute(f, valid, reduction):
+    """Paper eq. 7 by loops over every pixel of (B, H, W) numpy arrays."""
+    costs = []
+    b, h, w = f.shape
+    for n in range(b):
+        for i in range(h - 1):
+            for j in range(w - 1):
+                if not (valid[n, i, j] and valid[n, i, j + 1]
+                        and valid[n, i + 1, j]):
+                    continue
+                c = math.log(1 + (f[n, i, j] - f[n, i, j + 1])**2 +
+                             (f[n, i, j] - f[n, i + 1, j])**2)
+                if reduction == 'nonzero_mean' and c == 0:
+                    continue
+                costs.append(c)
+    if reduction == 'sum':
+        return sum(costs)
+    return sum(costs) / max(len(costs), 1)
+
+
+@pytest.mark.parametrize('reduction', ['nonzero_mean', 'mean', 'sum'])
+def test_mumford_shah_matches_brute_force_with_random_validity(reduction):
+    rng = np.random.default_rng(3)
+    # integer levels: some differences are exactly 0 (nonzero_mean)
+    f = rng.integers(0, 3, size=(2, 5, 7)).astype(np.float64)
+    valid = rng.random((2, 5, 7)) > 0.3
+    loss = MumfordShahLoss(reduction=reduction, loss_weight=0.5)
+    got = loss(torch.from_numpy(f)[:, None], torch.from_numpy(valid))
+    assert got.item() == pytest.approx(
+        0.5 * _mumford_shah_brute(f, valid, reduction), rel=1e-12)
+    # weight 0 (mmseg's convention) marks the same pixels ignored
+    got_w = loss(
+        torch.from_numpy(f)[:, None], weight=torch.from_numpy(valid * 1.0))
+    assert got_w.item() == pytest.approx(got.item(), rel=1e-12)
 
 
 def test_quantization_loss_hand_values():

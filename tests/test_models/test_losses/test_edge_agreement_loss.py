@@ -540,3 +540,256 @@ def test_bad_input_messages():
             label=torch.tensor([0, 3]))
     with pytest.raises(ValueError, match='`pred`'):
         loss_fn(torch.zeros(4, 4), torch.zeros(4, 4))
+
+
+# --------------------------------------------------------------------------
+# Semantic form (mmseg loss_decode): per-class edges of the softmax against
+# the one-hot label map
+# --------------------------------------------------------------------------
+def test_semantic_form_hand_values():
+    # 1x3 map, 2 classes, logits 0 -> softmax 0.5 everywhere. The 4-neighbour
+    # Laplacian of a row with zero padding is x[j-1] + x[j+1] - 4 x[j]:
+    #   pred (both classes) [.5, .5, .5] -> [-1.5, -1, -1.5]
+    #   class 0, gt [1, 1, 0]            -> [-3, -3, 1]
+    #   class 1, gt [0, 0, 1]            -> [0, 1, -4]
+    # squared differences are [2.25, 4, 6.25] for both classes -> 25 / 6.
+    loss_fn = EdgeAgreementLoss(filters=['laplace'])
+    logits = torch.zeros(1, 2, 1, 3)
+    label = torch.tensor([[[0, 0, 1]]])
+    loss = loss_fn(logits, label, weight=None, ignore_index=255)
+    assert loss.item() == pytest.approx(25 / 6)
+    # With an ignored pixel 3 in [0, 0, 1, 255, 0] only pixels 0 and 1 keep
+    # a footprint free of it (so nothing at pixel 3 is read):
+    #   pred [-1.5, -1]; class 0 gt [1, 1, 0, ., .] -> [-3, -3];
+    #   class 1 gt [0, 0, 1, ., .] -> [0, 1]
+    # squared differences [2.25, 4] in both classes -> 3.125.
+    logits = torch.zeros(1, 2, 1, 5, requires_grad=True)
+    label = torch.tensor([[[0, 0, 1, 255, 0]]])
+    loss = loss_fn(logits, label, weight=None, ignore_index=255)
+    assert loss.item() == pytest.approx(3.125)
+    loss.backward()
+    grad = logits.grad[0].abs().sum(0)[0]
+    # pixels 0-2 reach a valid response; 3 (ignored) and 4 do not
+    assert (grad[:3] > 0).all() and (grad[3:] == 0).all()
+    # the ignored pixel's prediction does not matter
+    other = torch.zeros(1, 2, 1, 5)
+    other[0, 0, 0, 3] = 7.0
+    assert loss_fn(
+        other, label, ignore_index=255).item() == pytest.approx(3.125)
+    # 'none' gives the per-pixel map, 0 at invalid pixels
+    none = loss_fn(logits, label, ignore_index=255, reduction_override='none')
+    assert none.shape == (1, 1, 5)
+    assert none[0, 0].tolist() == pytest.approx([2.25, 4, 0, 0, 0])
+
+
+def _np_semantic(logits, label, filters, p, smooth_pred, smooth_gt, ignore):
+    """Numpy re-derivation: (N, H, W) per-pixel losses and validity."""
+    n, c, h, w = logits.shape
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    prob = e / e.sum(1, keepdims=True)
+    kernels = [np.array(k, float) for f in filters for k in DEFINITIONS[f]]
+    radius = 2 if (smooth_pred or smooth_gt) else 1
+    out = np.zeros((n, h, w))
+    valid = np.zeros((n, h, w), bool)
+    for b in range(n):
+        for i in range(h):
+            for j in range(w):
+                win = label[b,
+                            max(i - radius, 0):i + radius + 1,
+                            max(j - radius, 0):j + radius + 1]
+                valid[b, i, j] = not (win == ignore).any()
+        terms = np.zeros((c, len(kernels), h, w))
+        for k in range(c):
+            gt = ((label[b] == k) & (label[b] != ignore)).astype(float)
+            pr = prob[b, k]
+            if smooth_pred:
+                pr = _np_correlate_same(pr, _np_gauss())
+            if smooth_gt:
+                gt = _np_correlate_same(gt, _np_gauss())
+            for d, ker in enumerate(kernels):
+                terms[k, d] = np.abs(
+                    _np_correlate_same(pr, ker) -
+                    _np_correlate_same(gt, ker))**p
+        out[b] = terms.mean(axis=(0, 1))
+    return out, valid
+
+
+@pytest.mark.parametrize('smooth', [(False, False), (True, False),
+                                    (False, True)])
+@pytest.mark.parametrize('p', [1, 2, 3])
+def test_semantic_form_against_numpy_rederivation(smooth, p):
+    rng = np.random.default_rng(4)
+    logits = rng.normal(scale=2.0, size=(2, 3, 6, 7))
+    label = rng.integers(0, 3, size=(2, 6, 7))
+    label[0, 0, 0] = label[1, 3, 4] = label[1, 5, 6] = 255
+    filters = ['sobel', 'laplace']
+    per_pixel, valid = _np_semantic(logits, label, filters, p, *smooth, 255)
+    loss_fn = EdgeAgreementLoss(
+        filters=filters,
+        p=p,
+        smooth_pred=smooth[0],
+        smooth_gt=smooth[1],
+        loss_weight=0.5)
+    x = torch.tensor(logits, dtype=torch.float32)
+    y = torch.tensor(label)
+    got = loss_fn(x, y, weight=None, ignore_index=255)
+    assert 0 < valid.sum() < valid.size
+    assert got.item() == pytest.approx(
+        0.5 * (per_pixel * valid).sum() / valid.sum(), rel=1e-5)
+    none = loss_fn(x, y, ignore_index=255, reduction_override='none')
+    np.testing.assert_allclose(
+        none.numpy(), 0.5 * per_pixel * valid, rtol=1e-5, atol=1e-6)
+    weight = rng.uniform(size=(2, 6, 7))
+    summed = loss_fn(
+        x,
+        y,
+        weight=torch.tensor(weight, dtype=torch.float32),
+        ignore_index=255,
+        reduction_override='sum')
+    assert summed.item() == pytest.approx(
+        0.5 * (per_pixel * valid * weight).sum(), rel=1e-5)
+    assert loss_fn(
+        x, y, ignore_index=255, avg_factor=10.0).item() == pytest.approx(
+            0.5 * (per_pixel * valid).sum() / 10, rel=1e-5)
+    # the functional core gives the same
+    from mmboundary.models.losses import semantic_edge_agreement_loss
+    assert semantic_edge_agreement_loss(
+        x, y, filters=filters, p=p, smooth_pred=smooth[0],
+        smooth_gt=smooth[1]).item() == pytest.approx(
+            got.item() / 0.5, rel=1e-6)
+
+
+def test_semantic_form_gradient_contract():
+    torch.manual_seed(5)
+    label = torch.randint(0, 4, (2, 8, 8))
+    label[0, 2, 3] = 255
+    logits = torch.randn(2, 4, 8, 8, requires_grad=True)
+    loss_fn = EdgeAgreementLoss(filters=['sobel'], magnitude=True)
+    loss = loss_fn(logits, label, weight=None, ignore_index=255)
+    loss.backward()
+    # reaches the logits, finite, nothing at the ignored pixel
+    assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0
+    assert (logits.grad[0, :, 2, 3] == 0).all()
+    assert not label.is_floating_point()  # targets are constants
+    # the one-hot prediction is the minimum: as the logits of the correct
+    # class grow, the softmax tends to the one-hot target and the loss and
+    # its gradient tend to 0
+    onehot = torch.nn.functional.one_hot(label.clamp(max=3), 4)
+    onehot = onehot.permute(0, 3, 1, 2).float()
+    values = []
+    for scale in (1.0, 3.0, 10.0, 40.0):
+        x = (scale * (2 * onehot - 1)).requires_grad_()
+        out = loss_fn(x, label, ignore_index=255)
+        out.backward()
+        values.append(out.item())
+    assert all(a > b for a, b in zip(values, values[1:]))
+    assert values[0] > 0.05 and values[-1] < 1e-6
+    assert x.grad.abs().max().item() < 1e-6
+    # a gradient step on the logits lowers the loss
+    x = logits.detach().clone().requires_grad_()
+    opt = torch.optim.SGD([x], lr=1.0)
+    history = []
+    for _ in range(5):
+        opt.zero_grad()
+        out = loss_fn(x, label, ignore_index=255)
+        out.backward()
+        opt.step()
+        history.append(out.item())
+    assert all(a > b for a, b in zip(history, history[1:]))
+
+
+def test_semantic_form_all_ignored_and_bad_input():
+    loss_fn = EdgeAgreementLoss()
+    x = torch.randn(2, 3, 4, 5, requires_grad=True)
+    out = loss_fn(x, torch.full((2, 4, 5), 255), ignore_index=255)
+    assert out.item() == 0 and torch.isfinite(out) and out.requires_grad
+    out.backward()
+    assert torch.equal(x.grad, torch.zeros_like(x))
+    with pytest.raises(ValueError, match=r'holds 3, outside the 3 classes'):
+        loss_fn(x, torch.full((2, 4, 5), 3), ignore_index=255)
+    with pytest.raises(ValueError, match='`seg_label` must have shape'):
+        loss_fn(x, torch.zeros(2, 4, 6, dtype=torch.long))
+    zeros = torch.zeros(2, 4, 5, dtype=torch.long)
+    with pytest.raises(ValueError, match="needs mode='lp'"):
+        EdgeAgreementLoss(mode='bce_mul')(x, zeros)
+    with pytest.raises(ValueError, match='`weight` must have one entry'):
+        loss_fn(x, zeros, weight=torch.ones(2))
+
+
+def _seg_sample(label):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    sample = SegDataSample()
+    sample.gt_sem_seg = PixelData(data=label[None])
+    sample.set_metainfo(
+        dict(img_shape=tuple(label.shape), pad_shape=tuple(label.shape)))
+    return sample
+
+
+def test_semantic_form_in_an_mmseg_encoder_decoder_train_step():
+    pytest.importorskip('mmseg')
+    from mmengine.optim import OptimWrapper
+    from mmengine.registry import DefaultScope
+    from mmseg.models.utils import resize
+    from mmseg.registry import MODELS as SEG_MODELS
+
+    from mmboundary.models.losses import semantic_edge_agreement_loss
+    cfg = dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', size=(16, 16), seg_pad_val=255),
+        backbone=dict(
+            type='ResNetV1c',
+            depth=18,
+            num_stages=2,
+            base_channels=4,
+            stem_channels=4,
+            out_indices=(1, ),
+            strides=(1, 2),
+            dilations=(1, 1)),
+        decode_head=dict(
+            type='FCNHead',
+            in_channels=8,
+            channels=4,
+            num_convs=1,
+            num_classes=3,
+            loss_decode=[
+                dict(type='CrossEntropyLoss', loss_weight=1.0),
+                dict(
+                    type='EdgeAgreementLoss',
+                    filters=['sobel'],
+                    loss_weight=0.5,
+                    loss_name='loss_edge')
+            ]))
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = SEG_MODELS.build(cfg)
+    label = torch.zeros(16, 16, dtype=torch.long)
+    label[:, 8:] = 2
+    label[4:10, 2:6] = 1
+    label[0, :3] = 255
+    samples = [_seg_sample(label), _seg_sample(label.flip(1))]
+    # the head's loss equals the functional core on the resized logits
+    head = model.decode_head
+    feats = [torch.randn(2, 8, 8, 8)]
+    seg_logits = head.forward(feats)
+    losses = head.loss_by_feat(seg_logits, samples)
+    up = resize(seg_logits, (16, 16), mode='bilinear', align_corners=False)
+    ref = semantic_edge_agreement_loss(
+        up,
+        torch.stack([s.gt_sem_seg.data[0] for s in samples]),
+        ignore_index=255)
+    assert losses['loss_edge'].item() == pytest.approx(
+        0.5 * ref.item(), rel=1e-5)
+    # one training iteration of the whole segmentor
+    data = dict(
+        inputs=[torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8)] * 2,
+        data_samples=samples)
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    before = head.conv_seg.weight.detach().clone()
+    model.train()
+    log_vars = model.train_step(data, optim)
+    assert {'decode.loss_ce', 'decode.loss_edge'} <= set(log_vars)
+    assert np.isfinite(float(log_vars['decode.loss_edge']))
+    assert float(log_vars['decode.loss_edge']) > 0
+    assert not torch.equal(head.conv_seg.weight, before)

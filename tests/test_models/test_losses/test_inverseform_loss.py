@@ -149,6 +149,36 @@ def test_value_against_direct_computation(random_ckpt):
         torch.testing.assert_close(got, 0.7 * ref, rtol=1e-5, atol=1e-6)
 
 
+def test_min_gt_pixels_keeps_a_tile_at_the_bound(random_ckpt):
+    path, net = random_ckpt
+    # one image, three 4 x 4 tiles (x0 = 0, 4, 8) with 2, 3 and 4 GT pixels
+    target = torch.zeros(1, 4, 12, dtype=torch.long)
+    target[0, 0, 0:2] = 1
+    target[0, 1, 4:7] = 1
+    target[0, 2, 8:12] = 1
+    torch.manual_seed(2)
+    logits = torch.randn(1, 1, 4, 12)
+    p = torch.sigmoid(logits[0, 0])
+    g = target[0].float()
+    dists = []
+    for x in (0, 4, 8):
+        with torch.no_grad():
+            th = params_to_matrix(
+                net(g[None, None, :, x:x + T], p[None, None, :, x:x + T]))[0]
+        dists.append(math.sqrt(((th - torch.eye(3))**2).sum() + 1e-12))
+    assert min(dists) > 1e-3  # every tile counts when kept
+    loss = InverseFormLoss(path, inverse_net=NET, min_gt_pixels=3)
+    # a tile with exactly min_gt_pixels GT pixels is kept
+    none = loss(logits, target, reduction_override='none')
+    torch.testing.assert_close(
+        none, torch.tensor([0.0, dists[1], dists[2]]), rtol=1e-5, atol=1e-6)
+    assert loss(logits, target).item() == pytest.approx(
+        (dists[1] + dists[2]) / 2, rel=1e-5)
+    # one more and only the 4-pixel tile stays
+    loss4 = InverseFormLoss(path, inverse_net=NET, min_gt_pixels=4)
+    assert loss4(logits, target).item() == pytest.approx(dists[2], rel=1e-5)
+
+
 def test_gradient_contract_and_reference_bug(random_ckpt):
     path, net = random_ckpt
     logits, target = _inputs()

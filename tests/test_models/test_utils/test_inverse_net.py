@@ -167,6 +167,44 @@ def test_warp_boundary_convention():
     torch.testing.assert_close(warp_boundary(img, torch.eye(3)[None]), img)
 
 
+def _warp_brute(img, theta):
+    """warp_boundary by loops: homogeneous map of each output pixel centre,
+    then bilinear sampling with zeros outside (align_corners=False)."""
+    h, w = img.shape
+    out = np.zeros_like(img)
+    for i in range(h):
+        for j in range(w):
+            u = np.array([(2 * j + 1) / w - 1, (2 * i + 1) / h - 1, 1.0])
+            x, y, z = theta @ u
+            px = ((x / z + 1) * w - 1) / 2  # pixel coordinates
+            py = ((y / z + 1) * h - 1) / 2
+            x0, y0 = math.floor(px), math.floor(py)
+            for yy, xx in ((y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1,
+                                                                  x0 + 1)):
+                if 0 <= yy < h and 0 <= xx < w:
+                    wgt = (1 - abs(px - xx)) * (1 - abs(py - yy))
+                    out[i, j] += wgt * img[yy, xx]
+    return out
+
+
+def test_warp_boundary_homography_divides_by_the_third_coordinate():
+    img = torch.rand(1, 1, 7, 10, dtype=torch.float64)
+    # Homogeneous coordinates: theta and 2 theta are the same map.
+    torch.testing.assert_close(
+        warp_boundary(img, 2 * torch.eye(3, dtype=torch.float64)[None]), img)
+    # (x, y, 1) -> (x, y, 2): sample at u / 2, a 2x zoom on the centre.
+    zoom = torch.diag(torch.tensor([1.0, 1.0, 2.0], dtype=torch.float64))
+    got = warp_boundary(img, zoom[None])
+    assert not torch.allclose(got, img)
+    np.testing.assert_allclose(got[0, 0].numpy(),
+                               _warp_brute(img[0, 0].numpy(), zoom.numpy()))
+    # A projective matrix (non-zero last row) against the loops.
+    persp = np.array([[0.95, 0.1, 0.05], [-0.05, 1.1, 0.02], [0.3, -0.2, 1.0]])
+    got = warp_boundary(img, torch.from_numpy(persp)[None])
+    np.testing.assert_allclose(
+        got[0, 0].numpy(), _warp_brute(img[0, 0].numpy(), persp), atol=1e-12)
+
+
 def test_inverse_net_size_shapes_and_init():
     budget = REFERENCE_NUM_PARAMETERS / 10
     assert REFERENCE_NUM_PARAMETERS == (2 * 224 * 224 * 1000 + 1000 +
