@@ -138,7 +138,7 @@ def blurring_mean_shift(x: Tensor,
     x = torch.where(valid, x, torch.zeros_like(x))
     vf = valid.to(x.dtype)
     if x.numel() == 0:
-        return x.clone()
+        return x.clone().to(in_dtype)
     symmetric = border != 'replicate'
     # exponent e = -d^2 / (2 sigma^2); phi < h  <=>  e < log(h sigma
     # sqrt(2 pi)); the factor 1 / (sigma sqrt(2 pi)) cancels in num / den
@@ -168,7 +168,8 @@ def blurring_mean_shift(x: Tensor,
                 f"(got {x.dtype} on {x.device}); use impl='torch'.")
         return native_blurring_mean_shift(x.detach() * vf, valid, offsets, s,
                                           num_iters, scale, att_thr, log_att,
-                                          attenuate, sentinel, symmetric, rows)
+                                          attenuate, sentinel, symmetric,
+                                          rows).to(in_dtype)
     t = x.new_empty((B, 1, rows, W))
     m = torch.empty((B, 1, rows, W), dtype=torch.bool, device=x.device)
     x = x * vf
