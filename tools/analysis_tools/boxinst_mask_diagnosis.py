@@ -41,6 +41,8 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
 from mmboundary.testing import import_tool  # noqa: E402
+from mmboundary.utils.cli import add_quiet  # noqa: E402
+from mmboundary.utils.progress import track  # noqa: E402
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
 
 #: (name, config) of the variants, in table order.
@@ -320,6 +322,7 @@ def parse_args(argv=None):
         default='configs/asyinst/results/mask_diagnosis.json',
         help='where the table is stored (results_doc.dump_results); '
         "'' stores nothing")
+    add_quiet(parser)
     args = parser.parse_args(argv)
     if args.iters < 1:
         parser.error(f'--iters {args.iters}: give a positive number')
@@ -350,11 +353,17 @@ def main(argv=None):
     ])
     start = job.ensure_start(job_args, job.task_rows('semantic')[0])
     rows, curve = [], []
-    for name, config in VARIANTS:
-        if name in args.variants:
-            row, points = run_variant(job, name, config, args, start)
-            rows.append(row)
-            curve += points
+    chosen = [(n, c) for n, c in VARIANTS if n in args.variants]
+    # one step per variant (train, test, diagnose): minutes each
+    for name, config in track(
+            chosen,
+            desc='variants (train, test, diagnose)',
+            quiet=args.quiet,
+            interval=0,
+            stream=sys.stderr):
+        row, points = run_variant(job, name, config, args, start)
+        rows.append(row)
+        curve += points
     table = dict(
         columns=COLUMNS,
         rows=rows,
