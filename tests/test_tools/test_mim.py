@@ -199,3 +199,25 @@ def test_editable_checkout_on_the_path_is_what_mim_uses(tmp_path):
     for rel in ('tools/train.py', f'configs/inverseform/{CONFIG}'):
         assert osp.realpath(osp.join(out, '.mim',
                                      rel)) == osp.realpath(osp.join(src, rel))
+
+
+@needs_mim
+def test_mim_run_finds_a_tool_in_the_package(wheel, tmp_path):
+    """``mim run mmboundary TOOL ARGS`` runs ``.mim/tools/**/TOOL.py`` (mim
+    shows ``--help`` of a tool only for OpenMMLab's own packages, so a real
+    run: publish a tiny checkpoint)."""
+    import torch
+    _, site = wheel
+    src = str(tmp_path / 'train.pth')
+    torch.save(dict(meta={}, state_dict=dict(w=torch.ones(2))), src)
+    log = _run_mim(
+        ['run', 'mmboundary', 'publish_model', src,
+         str(tmp_path / 'pub.pth')], site, str(tmp_path))
+    script = osp.join(
+        osp.realpath(site), 'mmboundary', '.mim', 'tools', 'misc',
+        'publish_model.py')
+    assert script in log, log[-2000:]
+    (published, ) = glob.glob(str(tmp_path / 'pub-*.pth'))
+    assert torch.equal(
+        torch.load(published, weights_only=True)['state_dict']['w'],
+        torch.ones(2))
