@@ -37,8 +37,10 @@ def parse_args(argv=None):
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
-        help='directory where painted images will be saved; relative '
-        'paths are placed under the timestamped work dir')
+        help='directory where painted images will be saved; a relative '
+        'path is taken from the current directory for mmseg configs (images '
+        'in DIR/vis_data/vis_image) and placed under WORK_DIR/TIMESTAMP for '
+        'mmdet configs')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(

@@ -492,10 +492,28 @@ def latest_intact_checkpoint(work_dir: str) -> Optional[str]:
         'or pass --resume PATH.')
 
 
+#: What mmengine's log line names the loader: ``Loads checkpoint by
+#: weights-only local backend``.
+SAFE_LOADER_LOG_NAME = 'weights-only local'
+
+
+def _load_from_weights_only_local(filename: str, map_location=None):
+    """mmengine's loader for local paths: :func:`load_checkpoint_safely`."""
+    return load_checkpoint_safely(filename, map_location=map_location)
+
+
+# mmengine logs ``f'Loads checkpoint by {loader.__name__[10:]} backend'``
+# (made for its own ``load_from_local``, ``load_from_http``, ...), which
+# would print "point_safely" for load_checkpoint_safely: name the loader so
+# that the line reads as words.
+_load_from_weights_only_local.__name__ = 'load_from_' + SAFE_LOADER_LOG_NAME
+
+
 def register_safe_checkpoint_loader() -> None:
     """Make mmengine load local checkpoints through
     :func:`load_checkpoint_safely` (``load_from``, ``--resume``,
-    ``init_cfg=dict(type='Pretrained')``)."""
+    ``init_cfg=dict(type='Pretrained')``); its log line reads ``Loads
+    checkpoint by weights-only local backend``."""
     CheckpointLoader.register_scheme(
         prefixes='', force=True)(
-            load_checkpoint_safely)
+            _load_from_weights_only_local)

@@ -28,8 +28,7 @@ def test_plain_mode_rate_limits_and_has_no_control_characters():
     clock = FakeClock()
     out = io.StringIO()
     progress = Progress(
-        10, desc='mean shift', stream=out, interval=10, tty=False,
-        clock=clock)
+        10, desc='mean shift', stream=out, interval=10, tty=False, clock=clock)
     for step in range(10):
         clock.now += 2.0  # 2 s a step
         progress.update()
@@ -52,9 +51,8 @@ def test_quiet_prints_nothing():
 
 def test_terminal_mode_draws_mmengine_bar():
     out = io.StringIO()
-    assert list(track([1, 2, 3], desc='convert', stream=out, tty=True)) == [
-        1, 2, 3
-    ]
+    assert list(track([1, 2, 3], desc='convert', stream=out,
+                      tty=True)) == [1, 2, 3]
     text = out.getvalue()
     assert text.startswith('convert\n')
     assert '3/3' in text and 'ETA' in text

@@ -18,6 +18,7 @@ Example::
         --num-batches 10 --depth-thresh 0.01 0.1 0.3
 """
 import argparse
+import sys
 
 import torch
 from mmengine.config import Config
@@ -28,6 +29,8 @@ import mmboundary  # noqa: F401  (registers the modules)
 from mmboundary.models.utils import (depth_grad_affinity, dilated_neighbours,
                                      downsample_depth)
 from mmboundary.registry import MMDET_MODELS
+from mmboundary.utils.cli import add_quiet
+from mmboundary.utils.progress import Progress
 
 
 def parse_args():
@@ -41,6 +44,7 @@ def parse_args():
         nargs='+',
         default=None,
         help='tau_d values to evaluate (default: the config\'s)')
+    add_quiet(parser)
     return parser.parse_args()
 
 
@@ -63,6 +67,11 @@ def main():
     color_pos = color_all = 0.0
     depth_pos = {t: 0.0 for t in threshs or []}
     depth_all = 0.0
+    progress = Progress(
+        min(args.num_batches, len(loader)),
+        desc='batches (pipeline + preprocessor)',
+        quiet=args.quiet,
+        stream=sys.stderr)
     for i, batch in enumerate(loader):
         if i >= args.num_batches:
             break
@@ -96,6 +105,8 @@ def main():
                 for t in threshs:
                     pos = depth_grad_affinity(depth_s, valid_s, k, d, t)[0]
                     depth_pos[t] += (pos * in_box).sum().item()
+        progress.update()
+    progress.close()
     print(f'config: {args.config}')
     print(f'batches: {min(i + 1, args.num_batches)}, mask stride {s}, '
           f'K={k}, D={d}')

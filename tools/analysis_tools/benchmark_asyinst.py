@@ -31,6 +31,7 @@ import argparse
 import copy
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -45,6 +46,8 @@ from mmengine.structures import InstanceData
 import mmboundary  # noqa: F401  (registers the modules)
 from mmboundary.registry import MMDET_MODELS
 from mmboundary.testing._utils import REPO_ROOT
+from mmboundary.utils.cli import add_quiet
+from mmboundary.utils.progress import track
 from mmboundary.utils.results_doc import dump_results
 
 NORM = dict(
@@ -86,6 +89,7 @@ def parse_args():
         '--out',
         default=None,
         help='store the tables here (JSON, results_doc.dump_results)')
+    add_quiet(parser)
     return parser.parse_args()
 
 
@@ -149,7 +153,11 @@ def bench_preprocessors(args, data):
                         g.gt_instances.masks.masks.astype(bool))
         for r, g in zip(ref['data_samples'], got['data_samples']))
     times = {'mmdet': [], 'ours': [], 'ours+depth': []}
-    for _ in range(args.repeats):
+    for _ in track(
+            range(args.repeats),
+            desc='data preprocessor rounds',
+            quiet=args.quiet,
+            stream=sys.stderr):
         for name, module in (('mmdet', mmdet), ('ours', ours), ('ours+depth',
                                                                 ours_d)):
             batch = copy.deepcopy(data)
@@ -253,7 +261,11 @@ def bench_iteration(args, data):
     for model in variants.values():  # warm-up
         step(model)
     times = {k: [] for k in variants}
-    for _ in range(args.iter_repeats):
+    for _ in track(
+            range(args.iter_repeats),
+            desc=f'training iteration rounds ({len(variants)} variants)',
+            quiet=args.quiet,
+            stream=sys.stderr):
         for name, model in variants.items():
             times[name].append(timed(lambda: step(model), args.clock))
     med = {k: statistics.median(v) for k, v in times.items()}

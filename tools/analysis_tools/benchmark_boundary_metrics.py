@@ -27,6 +27,7 @@ import json
 import os
 import os.path as osp
 import statistics
+import sys
 import tempfile
 import time
 
@@ -36,6 +37,8 @@ import torch
 
 import mmboundary  # noqa: F401  (registers the metrics)
 from mmboundary.evaluation import BoundaryAPMetric, BoundaryMetric
+from mmboundary.utils.cli import add_quiet
+from mmboundary.utils.progress import Progress, track
 
 CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
                       'traffic light', 'traffic sign', 'vegetation', 'terrain',
@@ -65,6 +68,7 @@ def parse_args(argv=None):
         '--out-json',
         default='docs/results/boundary_metrics_cost.json',
         help='where the measured tables are stored (default: %(default)s)')
+    add_quiet(parser)
     return parser.parse_args(argv)
 
 
@@ -153,7 +157,7 @@ def seg_sample(gt, pred):
         pred_sem_seg=dict(data=torch.from_numpy(pred.astype(np.int64))[None]))
 
 
-def bench_semantic(scenes, repeats):
+def bench_semantic(scenes, repeats, quiet=True):
     from mmseg.evaluation import IoUMetric
     iou = IoUMetric(iou_metrics=['mIoU'])
     boundary = BoundaryMetric()
@@ -166,6 +170,11 @@ def bench_semantic(scenes, repeats):
         metric.dataset_meta = meta
     times = {name: [] for name in ['IoUMetric', 'BoundaryMetric', *parts]}
     samples = [seg_sample(*s) for s in scenes]
+    progress = Progress(
+        repeats * len(samples),
+        desc='semantic: images x passes (all metrics each)',
+        quiet=quiet,
+        stream=sys.stderr)
     for _ in range(repeats):
         for s in samples:
             for name, metric in [('IoUMetric', iou),
@@ -173,6 +182,8 @@ def bench_semantic(scenes, repeats):
                 t0 = time.perf_counter()
                 metric.process({}, [s])
                 times[name].append(time.perf_counter() - t0)
+            progress.update()  # outside the timed calls
+    progress.close()
     res = boundary.evaluate(len(boundary.results))
     iou_res = iou.evaluate(len(iou.results))
     return {k: statistics.median(v) for k, v in times.items()}, res, iou_res
@@ -192,7 +203,7 @@ def instances(label, rng, is_pred):
     return out
 
 
-def bench_instance(scenes, rng, tmp_dir):
+def bench_instance(scenes, rng, tmp_dir, quiet=True):
     from faster_coco_eval.core import mask as mask_utils
     h, w = scenes[0][0].shape
     images, anns, results = [], [], []
@@ -242,7 +253,11 @@ def bench_instance(scenes, rng, tmp_dir):
     meta = dict(classes=tuple(CITYSCAPES_CLASSES[c] for c in THING_IDS))
     processed = None
     times, scores = {}, {}
-    for name in ('segm', 'boundary', 'boundary-lib') * 2:
+    for name in track(
+        ('segm', 'boundary', 'boundary-lib') * 2,
+            desc='instance: AP evaluations',
+            quiet=quiet,
+            stream=sys.stderr):
         metric = BoundaryAPMetric(
             ann_file=ann_file,
             metric=[name.split('-')[0]],
@@ -266,13 +281,16 @@ def main(argv=None):
     cv2.setNumThreads(args.threads)
     rng = np.random.default_rng(args.seed)
     scenes = [
-        synthetic_scene(rng, args.height, args.width)
-        for _ in range(args.num_images)
+        synthetic_scene(rng, args.height, args.width) for _ in track(
+            range(args.num_images),
+            desc='synthetic scenes',
+            quiet=args.quiet,
+            stream=sys.stderr)
     ]
     print(f'{args.num_images} images of {args.height}x{args.width}, '
           f'19 classes, {args.threads} thread(s)')
 
-    t, res, iou_res = bench_semantic(scenes, args.repeats)
+    t, res, iou_res = bench_semantic(scenes, args.repeats, args.quiet)
     sem_times = t
     base = t['IoUMetric']
     print('\n[semantic] median process() time per image')
@@ -285,7 +303,7 @@ def main(argv=None):
           ' '.join(f'{k}={v}' for k, v in res.items()))
 
     with tempfile.TemporaryDirectory() as tmp_dir:
-        t, scores, n_gt = bench_instance(scenes, rng, tmp_dir)
+        t, scores, n_gt = bench_instance(scenes, rng, tmp_dir, args.quiet)
     print(f'\n[instance] {n_gt} GT instances; compute_metrics time '
           '(best of 2)')
     print(f'  segm AP      {t["segm"]:.3f} s   segm_mAP='

@@ -27,6 +27,7 @@ import argparse
 import copy
 import os
 import statistics
+import sys
 import time
 from typing import Dict, List
 
@@ -35,6 +36,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmboundary  # noqa: F401  (registers the head and the loss)
+from mmboundary.utils.cli import add_quiet
+from mmboundary.utils.progress import track
 
 BASE = 'configs/edge_agreement/mask-rcnn_r50-fpn_8xb2-1x_coco-1333x800.py'
 EDGE = ('configs/edge_agreement/'
@@ -57,6 +60,7 @@ def parse_args(argv=None):
         '--out-json',
         default=OUT_JSON,
         help='where the measured table is stored (default: %(default)s)')
+    add_quiet(parser)
     return parser.parse_args(argv)
 
 
@@ -183,8 +187,13 @@ def main(argv=None):
     # one warm-up iteration each, then interleaved timed repetitions
     for name in ('base', 'edge'):
         train_iter(models[name], optims[name], batch, args.seed, args.device)
-    # ABBA order so that slow drifts of the machine cancel out.
-    for rep in range(args.repeat):
+    # ABBA order so that slow drifts of the machine cancel out; progress
+    # on stderr, between the timed calls.
+    for rep in track(
+            range(args.repeat),
+            desc='train iterations (base and edge, interleaved)',
+            quiet=args.quiet,
+            stream=sys.stderr):
         order = ('base', 'edge') if rep % 2 == 0 else ('edge', 'base')
         for name in order:
             t, log_vars = train_iter(models[name], optims[name], batch,
@@ -215,7 +224,11 @@ def main(argv=None):
     outs = {}
     for name in ('base', 'edge'):
         infer(models[name], batch, args.device)
-    for rep in range(args.repeat):
+    for rep in track(
+            range(args.repeat),
+            desc='inference (base and edge, interleaved)',
+            quiet=args.quiet,
+            stream=sys.stderr):
         order = ('base', 'edge') if rep % 2 == 0 else ('edge', 'base')
         for name in order:
             t, outs[name] = infer(models[name], batch, args.device)

@@ -36,13 +36,16 @@ Example::
 import argparse
 import os
 import statistics
+import sys
 import time
 from typing import Callable, Dict, List, Sequence
 
 import torch
 from torch import nn
 
+from mmboundary.utils.cli import add_quiet
 from mmboundary.utils.label_boundary import sobel_boundary_target
+from mmboundary.utils.progress import track
 
 DEFAULT_OUT = 'configs/inverseform/results/benchmark_inverseform.json'
 
@@ -71,6 +74,7 @@ def parse_args():
         '--out',
         default=DEFAULT_OUT,
         help='results JSON (dump_results); empty: do not store')
+    add_quiet(parser)
     args = parser.parse_args()
     if args.reps < 1 or args.warmup < 0:
         parser.error(f'--reps {args.reps} must be >= 1 and --warmup '
@@ -78,17 +82,21 @@ def parse_args():
     return args
 
 
-def paired_ratios(run_a: Callable[[], float], run_b: Callable[[], float],
-                  reps: int) -> Dict[str, List[float]]:
+def paired_ratios(run_a: Callable[[], float],
+                  run_b: Callable[[], float],
+                  reps: int,
+                  desc: str = 'timed pairs',
+                  quiet: bool = True) -> Dict[str, List[float]]:
     """Time ``reps`` pairs, alternating the order (A B, B A, ...), so that
-    a drift of the machine's load hits both variants alike.
+    a drift of the machine's load hits both variants alike. Progress (on
+    stderr, between pairs) unless ``quiet``.
 
     Returns:
         dict: ``a`` and ``b`` (seconds per run, in pair order) and
         ``ratio`` (b / a per pair).
     """
     out = dict(a=[], b=[], ratio=[])
-    for rep in range(reps):
+    for rep in track(range(reps), desc=desc, quiet=quiet, stream=sys.stderr):
         if rep % 2 == 0:
             a, b = run_a(), run_b()
         else:
@@ -219,14 +227,26 @@ def main():
         return time.perf_counter() - t0
 
     load_start = os.getloadavg()[0]
-    for _ in range(args.warmup):
+    for _ in track(
+            range(args.warmup),
+            desc='warm-up rounds',
+            quiet=args.quiet,
+            stream=sys.stderr):
         for name in variants:
             iteration(name)
             inference(name)
-    train = paired_ratios(lambda: iteration('baseline'),
-                          lambda: iteration('+inverseform'), args.reps)
-    infer = paired_ratios(lambda: inference('baseline'),
-                          lambda: inference('+inverseform'), args.reps)
+    train = paired_ratios(
+        lambda: iteration('baseline'),
+        lambda: iteration('+inverseform'),
+        args.reps,
+        desc='training iteration pairs',
+        quiet=args.quiet)
+    infer = paired_ratios(
+        lambda: inference('baseline'),
+        lambda: inference('+inverseform'),
+        args.reps,
+        desc='inference pairs',
+        quiet=args.quiet)
     train_ratio = median_ratio(train['ratio'])
     infer_ratio = median_ratio(infer['ratio'])
     base_s = statistics.median(train['a'])
@@ -262,7 +282,11 @@ def main():
              torch.stack([s.gt_sem_seg.data[0] for s in samples]))),
     ]
     profile = []
-    for name, fn in parts:
+    for name, fn in track(
+            parts,
+            desc='profile of the head\'s parts',
+            quiet=args.quiet,
+            stream=sys.stderr):
         fn()  # warm-up
         sec = time_call(fn, sync, max(3, args.reps))
         profile.append([name, 1000 * sec, 100 * sec / base_s])

@@ -26,6 +26,7 @@ import argparse
 import os
 import os.path as osp
 import statistics
+import sys
 import time
 from typing import Dict, List, Sequence
 
@@ -53,6 +54,8 @@ def parse_args(argv=None):
         '--out-json',
         default=OUT_JSON,
         help='where the measured table is stored (default: %(default)s)')
+    from mmboundary.utils.cli import add_quiet
+    add_quiet(parser)
     return parser.parse_args(argv)
 
 
@@ -175,12 +178,22 @@ def main(argv=None):
         sync()
         return time.perf_counter() - t0
 
-    for _ in range(args.warmup):
+    from mmboundary.utils.progress import track
+    for _ in track(
+            range(args.warmup),
+            desc='warm-up rounds',
+            quiet=args.quiet,
+            stream=sys.stderr):
         iteration('ce')
         iteration('ce+semeda')
         loss_only()
     times = {'ce': [], 'ce+semeda': [], 'semeda loss only': []}
-    for rep in range(args.reps):  # interleaved, so drift hits both
+    # interleaved, so drift hits both; progress on stderr, between timings
+    for rep in track(
+            range(args.reps),
+            desc='timed rounds (ce, ce+semeda, loss alone)',
+            quiet=args.quiet,
+            stream=sys.stderr):
         order = ['ce', 'ce+semeda'] if rep % 2 == 0 else ['ce+semeda', 'ce']
         for name in order:
             times[name].append(iteration(name))

@@ -48,6 +48,8 @@ from mmboundary.benchmark.protocol import load_config  # noqa: E402
 from mmboundary.benchmark.protocol import resolve_config  # noqa: E402
 from mmboundary.benchmark.rows import task_rows  # noqa: E402
 from mmboundary.benchmark.start import ensure_start  # noqa: E402
+from mmboundary.utils.cli import add_quiet  # noqa: E402
+from mmboundary.utils.progress import track  # noqa: E402
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
 
 #: (name, config) of the variants, in table order.
@@ -328,6 +330,7 @@ def parse_args(argv=None):
         default='configs/asyinst/results/mask_diagnosis.json',
         help='where the table is stored (results_doc.dump_results); '
         "'' stores nothing")
+    add_quiet(parser)
     args = parser.parse_args(argv)
     if args.iters < 1:
         parser.error(f'--iters {args.iters}: give a positive number')
@@ -354,11 +357,17 @@ def main(argv=None):
     start = ensure_start(
         task_rows('semantic')[0], args.data_root, args.start_dir)
     rows, curve = [], []
-    for name, config in VARIANTS:
-        if name in args.variants:
-            row, points = run_variant(name, config, args, start)
-            rows.append(row)
-            curve += points
+    chosen = [(n, c) for n, c in VARIANTS if n in args.variants]
+    # one step per variant (train, test, diagnose): minutes each
+    for name, config in track(
+            chosen,
+            desc='variants (train, test, diagnose)',
+            quiet=args.quiet,
+            interval=0,
+            stream=sys.stderr):
+        row, points = run_variant(name, config, args, start)
+        rows.append(row)
+        curve += points
     table = dict(
         columns=COLUMNS,
         rows=rows,

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmboundary.models.pretraining.inverse_net import load_inverse_net_state
-from mmboundary.models.utils.frozen import FrozenAuxNet
+from mmboundary.models.utils.frozen import FrozenAuxNet, accept_published_drop
 from mmboundary.models.utils.inverse_net import (TRANSFORM_OF_DISTANCE,
                                                  InverseNet, check_distance,
                                                  inverse_distance)
@@ -212,9 +212,11 @@ class InverseFormLoss(nn.Module):
         self.inverse_net_checkpoint = inverse_net_checkpoint
         self.distance = distance
         self._loss_name = loss_name
-        self.inverse_net = FrozenAuxNet(
-            InverseNet(
-                num_params=TRANSFORM_OF_DISTANCE[distance][1], **net_cfg))
+        self.inverse_net = accept_published_drop(
+            FrozenAuxNet(
+                InverseNet(
+                    num_params=TRANSFORM_OF_DISTANCE[distance][1], **net_cfg)),
+            owner, 'InverseNet')
         self._ready = False
         self._target_checked = False
         if inverse_net_checkpoint is not None:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmboundary.models.pretraining.edge_net import load_edge_net_state
-from mmboundary.models.utils.frozen import FrozenAuxNet
+from mmboundary.models.utils.frozen import FrozenAuxNet, accept_published_drop
 from mmboundary.models.utils.semantic_edge_net import (SemanticEdgeNet,
                                                        one_hot_masks)
 from mmboundary.registry import MODELS
@@ -196,8 +196,10 @@ class SemedaLoss(nn.Module):
         self.loss_weight = float(loss_weight)
         self.ignore_index = int(ignore_index)
         self._loss_name = loss_name
-        self.edge_net = FrozenAuxNet(
-            SemanticEdgeNet(self.num_classes, kernel_size=kernel_size))
+        self.edge_net = accept_published_drop(
+            FrozenAuxNet(
+                SemanticEdgeNet(self.num_classes, kernel_size=kernel_size)),
+            owner, 'edge net')
         self._ready = False
         if edge_net_checkpoint is not None:
             self.load_edge_net(edge_net_checkpoint)

@@ -116,3 +116,62 @@ def training_only_prefixes(state_dict: Mapping) -> List[str]:
     suffix = TRAINING_ONLY_MARKER
     return sorted(key[:-len(suffix)] for key in state_dict
                   if key == suffix or key.endswith('.' + suffix))
+
+
+def _note_published_drop(module: nn.Module, state_dict, prefix: str, *args):
+    """Pre-load hook: remember ``prefix`` when the checkpoint has no entry
+    at all under it (the whole frozen net was dropped on publishing)."""
+    absent = not any(key.startswith(prefix) for key in state_dict)
+    module._published_drop_prefix = prefix if absent else None
+
+
+def _accept_published_drop(module: nn.Module, incompatible_keys) -> None:
+    """Post-load hook: take the dropped net's keys out of the missing keys
+    (mmengine would dump them as a warning; torch's ``strict=True`` would
+    raise) and say in one line why they are absent."""
+    prefix = getattr(module, '_published_drop_prefix', None)
+    module._published_drop_prefix = None
+    if prefix is None:
+        return
+    missing = incompatible_keys.missing_keys
+    dropped = [key for key in missing if key.startswith(prefix)]
+    if not dropped:
+        return
+    missing[:] = [key for key in missing if not key.startswith(prefix)]
+    from mmengine.logging import print_log
+    print_log(
+        f'{module._published_drop_owner}: the checkpoint has no '
+        f'{module._published_drop_what} weights ({prefix[:-1]}, '
+        f'{len(dropped)} tensors): frozen auxiliary nets are training-only '
+        'and dropped from published checkpoints, as intended; the '
+        f'{module._published_drop_what} keeps the weights it was built with '
+        '(only the training loss uses it).',
+        logger='current')
+
+
+def accept_published_drop(frozen: FrozenAuxNet, owner: str,
+                          what: str) -> FrozenAuxNet:
+    """Let a checkpoint without ``frozen``'s weights load quietly.
+
+    ``tools/misc/publish_model.py`` drops every frozen net (it is only used
+    by a training loss), so a published checkpoint lacks all of its keys.
+    Loading one (``tools/test.py``, ``load_from``) then logs one line saying
+    so instead of mmengine's missing-keys dump. A checkpoint that has *some*
+    of the net's keys but not all is still reported as usual.
+
+    Args:
+        frozen (FrozenAuxNet): The frozen net, already a submodule of its
+            owner.
+        owner (str): Who owns it, for the message (e.g. 'SemedaLoss').
+        what (str): What it is, for the message (e.g. 'edge net').
+
+    Returns:
+        FrozenAuxNet: ``frozen``, with the two load hooks registered.
+    """
+    frozen._published_drop_owner = owner
+    frozen._published_drop_what = what
+    frozen._published_drop_prefix = None
+    frozen._register_load_state_dict_pre_hook(
+        _note_published_drop, with_module=True)
+    frozen.register_load_state_dict_post_hook(_accept_published_drop)
+    return frozen
