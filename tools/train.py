@@ -32,6 +32,8 @@ from mmboundary.utils.launch import (add_common_arguments,
                                      clean_work_dir_on_early_failure,
                                      load_config, parse_common_arguments,
                                      resolve_work_dir)
+from mmboundary.utils.reproducibility import \
+    fix_compute_threads_from_env  # issue 24
 
 
 def parse_args(argv=None):
@@ -70,6 +72,9 @@ def enable_amp(cfg):
 
 
 def main(argv=None):
+    # issue 24: MMBOUNDARY_COMPUTE_THREADS (set by the main job): fixed
+    # compute threads and deterministic algorithms, before any torch work
+    fix_compute_threads_from_env()
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher

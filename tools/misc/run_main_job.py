@@ -68,6 +68,15 @@ sys.path.insert(0, REPO_ROOT)
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
 from mmboundary.utils.results_doc import machine_description  # noqa: E402
 from mmboundary.utils.results_doc import update_readme  # noqa: E402
+# issue 24: fixed compute threads, source (commit) record, stale marking
+from mmboundary.utils.reproducibility import (  # noqa: E402, I001
+    compute_environment, compute_threads, source_state, stale_note,
+    thread_env)
+
+#: issue 24: inputs of the main job's numbers besides mmboundary/ and
+#: configs/ (a change to any of their Python files makes results stale)
+SOURCE_INPUTS = ('tools/misc/run_main_job.py', 'tools/train.py',
+                 'tools/test.py', 'tools/dataset_converters')
 
 
 class Row(NamedTuple):
@@ -280,7 +289,8 @@ def parse_args(argv=None):
         type=int,
         default=None,
         help='row runs trained in parallel (default: 1 with a GPU, else '
-        'the CPU cores, at most 4); the cores are divided among them')
+        'the CPU cores, at most 4); each run computes with 1 thread '
+        '(MMBOUNDARY_COMPUTE_THREADS), so results do not depend on it')
     parser.add_argument(
         '--num-vis', type=int, default=3, help='val images in the figures')
     parser.add_argument(
@@ -373,9 +383,11 @@ def slug(name: str) -> str:
 
 
 # ---------------------------------------------------------------- processes
-#: Compute threads of each training/testing process (set by ``main`` from
-#: ``--jobs``: the cores divided among the parallel row runs).
-THREADS = {'n': 1}
+#: Compute threads of each training/testing process: fixed (issue 24:
+#: :func:`mmboundary.utils.reproducibility.compute_threads`, 1 unless
+#: MMBOUNDARY_COMPUTE_THREADS says otherwise), whatever ``--jobs`` or the
+#: cores, so that a row's numbers do not depend on them.
+THREADS = {'n': compute_threads()}
 
 
 def run(cmd, log_file, prefix=''):
@@ -385,10 +397,9 @@ def run(cmd, log_file, prefix=''):
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
     env.setdefault('PYTHONUNBUFFERED', '1')
-    # the cores divided among the parallel runs (a user's OMP_NUM_THREADS
-    # wins); torch's thread pool oversubscribing 2 cores is much slower
-    env.setdefault('OMP_NUM_THREADS', str(THREADS['n']))
-    env.setdefault('MKL_NUM_THREADS', env['OMP_NUM_THREADS'])
+    # issue 24: a fixed number of compute threads (the bits of a run depend
+    # on it), overriding the user's OMP_NUM_THREADS; recorded in results
+    env = thread_env(THREADS['n'], env)
     tail = []
     os.makedirs(osp.dirname(osp.abspath(log_file)), exist_ok=True)
     with open(log_file, 'a') as f, subprocess.Popen(
@@ -799,7 +810,8 @@ def start_inputs(cfg, data_root: str) -> Dict[str, str]:
     return OrderedDict(
         recipe=str(START_RECIPE),
         config=config_sha(cfg),
-        data=files_fingerprint(train_files(data_root)))
+        data=files_fingerprint(train_files(data_root)),
+        threads=str(compute_threads()))  # issue 24: the bits depend on it
 
 
 def start_key(inputs: Dict[str, str]) -> str:
@@ -1035,7 +1047,9 @@ def run_row_seed(row: Row, cfg, seed: int, args, start_sha: str) -> Dict:
     checkpoint's sha256)."""
     work_dir = osp.join(args.work_dir, row.task, slug(row.name), f'seed{seed}')
     record_path = osp.join(work_dir, 'row.json')
-    sha = hashlib.sha256((config_sha(cfg) + start_sha).encode()).hexdigest()
+    sha = hashlib.sha256((config_sha(cfg) + start_sha +
+                          f'threads={THREADS["n"]}'  # issue 24
+                          ).encode()).hexdigest()
     iters = cfg.train_cfg['max_iters']
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
     if not args.no_reuse and osp.isfile(record_path) and osp.isfile(ckpt):
@@ -1378,7 +1392,8 @@ def format_results(results: Dict,
         link_prefix (str): Prepended to repository paths (READMEs).
         figure_prefix (str): Prepended to figure file names.
     """
-    out = [
+    note = stale_note(results, REPO_ROOT)  # issue 24: visibly stale
+    out = ([note, ''] if note else []) + [
         f"Command: `{results['command']}`  ",
         f"Machine: {results['machine']}  ",
         f"Total time: {results['elapsed_s'] / 60:.1f} min "
@@ -1487,7 +1502,9 @@ def store_tables(work_dir: str, results: Dict) -> Dict:
         machine=results['machine'],
         date=results.get('date'),
         load_start=load_start,
-        load_end=load_end)
+        load_end=load_end,
+        source=results.get('source'),  # issue 24: the run's, not now's
+        compute=results.get('compute'))
 
 
 def readme_block(results: Dict) -> str:
@@ -1685,12 +1702,14 @@ def plan_jobs(jobs: Optional[int], device: str, cores: int,
     One run at a time on a GPU; on a CPU, ``min(cores, 4)`` runs (no more
     than there are runs) share the cores: on 2 cores, two single-threaded
     runs side by side train ~1.4x more per second than one run with two
-    threads (small convolutions scale poorly across threads).
+    threads (small convolutions scale poorly across threads). The threads
+    per run are fixed (issue 24: :func:`compute_threads`), never the cores
+    divided among the runs: a run's numbers depend on its thread count.
     """
     if jobs is None:
         jobs = 1 if device.startswith('cuda') else min(cores, 4)
     jobs = max(1, min(jobs, runs))
-    return jobs, max(1, cores // jobs)
+    return jobs, compute_threads()
 
 
 def run_rows(rows: Sequence[Row], args, start: Dict,
@@ -1793,6 +1812,7 @@ def main(argv=None):
         return 0
     t_start = time.perf_counter()
     load_start = os.getloadavg()[0]
+    source = source_state(REPO_ROOT, paths=SOURCE_INPUTS)  # issue 24
     try:
         rows = select_rows(args.rows)
     except ValueError as e:
@@ -1803,8 +1823,7 @@ def main(argv=None):
     ensure_data(args.data_root, args.data_seed,
                 osp.join(args.work_dir, 'data.log'))
     device = pick_device()
-    cores = os.cpu_count() or 1
-    THREADS['n'] = cores  # the shared start trains alone
+    THREADS['n'] = compute_threads()  # issue 24: the start too (alone)
     start = ensure_start(args, task_rows('semantic')[0])
     check_rows(rows, resolve_rows(rows, args, start, args.seeds[0]))
     log(f'device: {device}; rows: {[r.name for r in rows]}; seeds: '
@@ -1817,6 +1836,8 @@ def main(argv=None):
         ''.join(' ' + (a if re.fullmatch(r'[\w./=@:-]+', a) else repr(a))
                 for a in (sys.argv[1:] if argv is None else argv)),
         machine=machine_description(device),
+        source=source,  # issue 24: the code the numbers come from
+        compute=compute_environment(device),  # issue 24: threads, ISA
         seeds=list(args.seeds),
         start=dict({
             k: start.get(k)
