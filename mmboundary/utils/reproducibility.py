@@ -33,9 +33,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 __all__ = [
     'COMPUTE_THREADS', 'THREADS_ENV', 'THREAD_VARS', 'SOURCE_PATHS',
     'compute_threads', 'thread_env', 'fix_compute_threads',
-    'fix_compute_threads_from_env', 'set_deterministic',
-    'compute_environment', 'same_compute', 'git_root', 'generator_of',
-    'fingerprint', 'source_state', 'check_source', 'stale_note'
+    'fix_compute_threads_from_env', 'set_deterministic', 'compute_environment',
+    'same_compute', 'git_root', 'generator_of', 'fingerprint', 'source_state',
+    'check_source', 'stale_note'
 ]
 
 #: Compute threads of every process of a reproducible run.
@@ -242,11 +242,10 @@ def source_state(root: str,
         commit = _git(top, 'rev-parse', 'HEAD').strip()
     except subprocess.CalledProcessError:  # no commit yet
         commit = None
-    status = _git(top, 'status', '--porcelain', '--untracked-files=all',
-                  '--', *inputs)
-    dirty = sorted(
-        line[3:] for line in status.splitlines()
-        if line[3:].endswith('.py'))
+    status = _git(top, 'status', '--porcelain', '--untracked-files=all', '--',
+                  *inputs)
+    dirty = sorted(line[3:] for line in status.splitlines()
+                   if line[3:].endswith('.py'))
     return dict(
         commit=commit,
         dirty=dirty,
@@ -254,8 +253,7 @@ def source_state(root: str,
                 for p in inputs})
 
 
-def check_source(source: Optional[Dict],
-                 root: str) -> Tuple[str, List[str]]:
+def check_source(source: Optional[Dict], root: str) -> Tuple[str, List[str]]:
     """Compare a recorded :func:`source_state` with the checkout ``root``.
 
     Returns:

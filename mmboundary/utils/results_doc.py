@@ -260,8 +260,7 @@ def render_block(source: str,
     if table not in data['tables']:  # before the source check's work
         raise KeyError(f'{source} has no table {table!r}; it has '
                        f'{sorted(data["tables"])}')
-    return _render(source, table, data,
-                   stale_note(data, root or _repo_root()))
+    return _render(source, table, data, stale_note(data, root or _repo_root()))
 
 
 def _render(source: str, table: str, data: Dict, note: Optional[str]) -> str:

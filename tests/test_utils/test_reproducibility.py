@@ -30,14 +30,16 @@ def test_thread_env_overrides_the_users_threads():
     # the override variable is the one way to another count, and it stays
     env = rp.thread_env(env=dict(MMBOUNDARY_COMPUTE_THREADS='3'))
     assert {env[v] for v in rp.THREAD_VARS} == {'3'}
-    assert rp.thread_env(2, dict(MMBOUNDARY_COMPUTE_THREADS='3'))[
-        'OMP_NUM_THREADS'] == '2'
+    assert rp.thread_env(
+        2, dict(MMBOUNDARY_COMPUTE_THREADS='3'))['OMP_NUM_THREADS'] == '2'
 
 
 @pytest.mark.parametrize('value', ['0', 'two', '-1'])
 def test_bad_thread_count_names_the_variable(value):
-    with pytest.raises(ValueError, match=f"MMBOUNDARY_COMPUTE_THREADS="
-                       f"'{value}': give a positive integer"):
+    with pytest.raises(
+            ValueError,
+            match=f"MMBOUNDARY_COMPUTE_THREADS="
+            f"'{value}': give a positive integer"):
         rp.compute_threads(dict(MMBOUNDARY_COMPUTE_THREADS=value))
     assert rp.compute_threads({}) == 1
     assert rp.compute_threads(dict(MMBOUNDARY_COMPUTE_THREADS='')) == 1
@@ -73,9 +75,9 @@ def _probe(**env):
 def test_train_processes_fix_their_threads_from_the_environment():
     # what the main job sets: threads (intra and inter op), determinism,
     # and the variables its own children inherit
-    assert _probe(MMBOUNDARY_COMPUTE_THREADS='1', OMP_NUM_THREADS='2') == [
-        1, 1, 1, True, False, '1', '1'
-    ]
+    assert _probe(
+        MMBOUNDARY_COMPUTE_THREADS='1',
+        OMP_NUM_THREADS='2') == [1, 1, 1, True, False, '1', '1']
     assert _probe(MMBOUNDARY_COMPUTE_THREADS='2') == [
         2, 2, 2, True, False, '2', '2'
     ]
@@ -168,7 +170,8 @@ def test_source_state_records_commit_and_inputs(repo):
     assert state['inputs']['tools/gen.py'] == _by_hand(repo, ['tools/gen.py'])
     # extra inputs, each once; a subfolder of the checkout finds its top
     state = rp.source_state(
-        str(repo / 'configs'), 'python tools/gen.py',
+        str(repo / 'configs'),
+        'python tools/gen.py',
         paths=['tools/other.py', 'configs/', 'tools/gen.py'])
     assert list(state['inputs']) == [
         'mmboundary', 'configs', 'tools/gen.py', 'tools/other.py'
@@ -186,8 +189,8 @@ def test_check_source_follows_the_python_files(repo):
     _write(repo, 'configs/m/c.py', 'c = 4\n')
     assert rp.check_source(state, str(repo)) == ('stale', ['configs'])
     _write(repo, 'tools/gen.py', 'print(3)\n')
-    assert rp.check_source(state, str(repo)) == ('stale',
-                                                 ['configs', 'tools/gen.py'])
+    assert rp.check_source(state,
+                           str(repo)) == ('stale', ['configs', 'tools/gen.py'])
     _write(repo, 'configs/m/c.py', 'c = 3\n')
     _write(repo, 'tools/gen.py', 'print(1)\n')
     assert rp.check_source(state, str(repo)) == ('fresh', [])
@@ -215,12 +218,12 @@ def test_results_of_uncommitted_code_are_fresh_once_it_is_committed(repo):
     _git(repo, 'commit', '-q', '-am', 'two')
     # the numbers were made from exactly the committed code
     assert rp.check_source(state, str(repo)) == ('fresh', [])
-    note = rp.stale_note(dict(command='python tools/gen.py', source=state),
-                         str(repo))
+    note = rp.stale_note(
+        dict(command='python tools/gen.py', source=state), str(repo))
     assert note is None
     _write(repo, 'mmboundary/a.py', 'A = 3\n')
-    note = rp.stale_note(dict(command='python tools/gen.py', source=state),
-                         str(repo))
+    note = rp.stale_note(
+        dict(command='python tools/gen.py', source=state), str(repo))
     assert note == (f'> **Stale**: made at commit {parent[:12]} with '
                     'uncommitted changes; `mmboundary` changed since, so the '
                     'current code may give other numbers; rerun '

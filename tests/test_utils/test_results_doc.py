@@ -226,12 +226,11 @@ def test_stale_blocks_are_marked_and_refused_with_strict(repo):
     note = (f'> **Stale**: made at commit {source["commit"][:12]}; '
             '`mmboundary` changed since, so the current code may give other '
             'numbers; rerun `python tools/x.py --a 1`.')
-    assert rd.stale_blocks(str(readme), root) == [
-        f'{readme}: block res/r.json#t: {note[2:]}'
-    ]
+    assert rd.stale_blocks(
+        str(readme), root) == [f'{readme}: block res/r.json#t: {note[2:]}']
     # --strict refuses it and leaves the block as it was
-    problems = rd.update_readme(str(readme), check=True, root=root,
-                                strict=True)
+    problems = rd.update_readme(
+        str(readme), check=True, root=root, strict=True)
     assert any('stale results refused (--strict)' in p for p in problems)
     with pytest.raises(ValueError, match='stale results refused'):
         rd.update_readme(str(readme), root=root, strict=True)
@@ -242,8 +241,8 @@ def test_stale_blocks_are_marked_and_refused_with_strict(repo):
     marked = readme.read_text()
     assert marked == fresh.replace(
         '(written by tools/misc/update_readme_tables.py; do not edit) -->\n',
-        '(written by tools/misc/update_readme_tables.py; do not edit) -->\n'
-        + note + '\n\n')
+        '(written by tools/misc/update_readme_tables.py; do not edit) -->\n' +
+        note + '\n\n')
     assert rd.update_readme(str(readme), check=True, root=root) == []
     assert rd.render_block('res/r.json', 't', rd.load_results(str(path)),
                            root) in marked

@@ -65,13 +65,12 @@ import numpy as np
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
+# issue 24: fixed compute threads, source (commit) record, stale marking
+from mmboundary.utils.reproducibility import (  # noqa: E402, I001
+    compute_environment, compute_threads, source_state, stale_note, thread_env)
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
 from mmboundary.utils.results_doc import machine_description  # noqa: E402
 from mmboundary.utils.results_doc import update_readme  # noqa: E402
-# issue 24: fixed compute threads, source (commit) record, stale marking
-from mmboundary.utils.reproducibility import (  # noqa: E402, I001
-    compute_environment, compute_threads, source_state, stale_note,
-    thread_env)
 
 #: issue 24: inputs of the main job's numbers besides mmboundary/ and
 #: configs/ (a change to any of their Python files makes results stale)
@@ -1047,9 +1046,9 @@ def run_row_seed(row: Row, cfg, seed: int, args, start_sha: str) -> Dict:
     checkpoint's sha256)."""
     work_dir = osp.join(args.work_dir, row.task, slug(row.name), f'seed{seed}')
     record_path = osp.join(work_dir, 'row.json')
-    sha = hashlib.sha256((config_sha(cfg) + start_sha +
-                          f'threads={THREADS["n"]}'  # issue 24
-                          ).encode()).hexdigest()
+    sha = hashlib.sha256((
+        config_sha(cfg) + start_sha + f'threads={THREADS["n"]}'  # issue 24
+    ).encode()).hexdigest()
     iters = cfg.train_cfg['max_iters']
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
     if not args.no_reuse and osp.isfile(record_path) and osp.isfile(ckpt):
