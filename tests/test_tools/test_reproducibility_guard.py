@@ -154,3 +154,42 @@ def test_main_job_processes_get_the_fixed_threads(tmp_path, monkeypatch):
     with open(log) as f:
         assert f.read().splitlines()[-1] == '1 1 1 1'
     assert job.plan_jobs(None, 'cpu', 2, 4) == (2, 1)
+
+
+def test_guard_tool_writes_then_checks(tmp_path, monkeypatch, capsys):
+    """The command line over a faked row run: --write stores what the run
+    gave; the check passes on equal values and fails (exit 1), naming the
+    moved metric, on others."""
+    from mmboundary.testing import import_tool
+    from mmboundary.utils.cli import UserError
+    tool = import_tool('tools/misc/reproducibility_guard.py')
+    monkeypatch.setattr(tool, 'REPO_ROOT', str(tmp_path))
+    got = dict(
+        metrics=dict(mIoU=9.44, mBIoU=5.8, mBF=12.85, mBA=27.54),
+        weights='w' * 64,
+        start_weights='s' * 64,
+        compute=dict(
+            threads=1, torch='t', cpu_capability='AVX512', device='cpu'),
+        source=None,
+        seconds=1.0)
+    runs = []
+
+    def fake_run(work, settings, jobs=1):
+        assert os.listdir(work) == [] and settings is rg.GUARD
+        runs.append(jobs)
+        return got
+
+    monkeypatch.setattr(tool.rg, 'run_row', fake_run)
+    assert tool.main(['--write']) == 0
+    stored = load_results(str(tmp_path / rg.GUARD_JSON))
+    assert stored['guard']['metrics'] == got['metrics']
+    assert stored['command'] == ('python tools/misc/reproducibility_guard.py '
+                                 '--write')
+    assert stored['tables']['guard']['rows'][0][:4] == ['FCN (CE)', 8, 8, 9.44]
+    assert tool.main(['--jobs', '2']) == 0 and runs == [1, 2]
+    assert 'reproduces its stored values exactly' in capsys.readouterr().out
+    got['metrics'] = dict(got['metrics'], mIoU=9.45)
+    assert tool.main([]) == 1
+    assert 'mIoU: stored 9.44, now 9.45' in capsys.readouterr().out
+    with pytest.raises(UserError, match='--full goes with --variants'):
+        tool.main(['--full'])

@@ -17,6 +17,7 @@ counts and CPU kernels (``--full``: the main job's own budget) and stores
 See :mod:`mmboundary.utils.reproducibility_guard`.
 """
 import json
+import os
 import os.path as osp
 import sys
 
@@ -24,6 +25,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
 from mmboundary.utils import reproducibility_guard as rg  # noqa: E402
+from mmboundary.utils.cli import UserError  # noqa: E402
 from mmboundary.utils.cli import run_cli, strict_parser  # noqa: E402
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
 from mmboundary.utils.results_doc import load_results  # noqa: E402
@@ -62,7 +64,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.full and not args.variants:
-        raise SystemExit('--full goes with --variants')
+        raise UserError('--full goes with --variants (the guard itself '
+                        'always runs its reduced budget)')
+    load_start = os.getloadavg()[0]
     if args.variants:
         settings = rg.FULL if args.full else rg.GUARD
         with rg.TemporaryFolder(args.keep_work_dir) as work:
@@ -71,6 +75,7 @@ def main(argv=None):
             osp.join(REPO_ROOT, rg.VARIANTS_JSON),
             dict(variants=measured['table']),
             source_paths=rg.SOURCE_INPUTS,
+            load_start=load_start,
             settings=settings,
             runs=measured['runs'])
         print(f'wrote {rg.VARIANTS_JSON}; run python '
@@ -87,6 +92,7 @@ def main(argv=None):
             dict(guard=rg.guard_table(rg.GUARD, got)),
             command='python tools/misc/reproducibility_guard.py --write',
             source_paths=rg.SOURCE_INPUTS,
+            load_start=load_start,
             settings=rg.GUARD,
             guard=got)
         print(f'wrote {rg.GUARD_JSON}')
