@@ -1,6 +1,8 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 """Every results block of every README equals the stored results it cites
-(numbers in docs are written by the tools that measured them); every method
+(numbers in docs are written by the tools that measured them; a block of
+results made from other code than the checkout's shows its stale line, as
+the tool writes it); every method
 README shows at least one such block, and none holds a table that is
 neither a results block nor marked as paper numbers or not measured."""
 import glob
@@ -10,6 +12,7 @@ import pytest
 
 from mmboundary.testing import import_tool
 from mmboundary.testing._utils import REPO_ROOT
+from mmboundary.utils.reproducibility import git_root
 from mmboundary.utils.results_doc import (find_blocks, unsourced_tables,
                                           update_readme)
 
@@ -31,6 +34,9 @@ def test_baseline_readme_has_no_unsourced_table():
 @pytest.mark.parametrize(
     'readme', readmes, ids=[osp.relpath(r, REPO_ROOT) for r in readmes])
 def test_readme_blocks_equal_their_sources(readme):
+    if git_root(REPO_ROOT) is None:
+        pytest.skip('not a git checkout: whether each block is stale (its '
+                    'results made from other code) cannot be checked')
     assert update_readme(readme, check=True) == []
 
 

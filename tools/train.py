@@ -44,6 +44,8 @@ from mmboundary.utils.launch import (MissingInputError, add_common_arguments,
                                      check_amp_device, fix_dataloaders,
                                      keep_log_on_failure, load_config,
                                      parse_common_arguments, resolve_work_dir)
+from mmboundary.utils.reproducibility import \
+    fix_compute_threads_from_env  # issue 24
 
 
 def parse_args(argv=None):
@@ -91,6 +93,9 @@ def train_loaders(cfg):
 
 
 def main(argv=None):
+    # issue 24: MMBOUNDARY_COMPUTE_THREADS (set by the main job): fixed
+    # compute threads and deterministic algorithms, before any torch work
+    fix_compute_threads_from_env()
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher

@@ -11,12 +11,15 @@ import sys
 import time
 from typing import Dict, List, Sequence, Tuple
 
+from mmboundary.utils.reproducibility import compute_threads, thread_env
 from .common import REPO_ROOT
 from .rows import metric_value
 
-#: Compute threads of each training/testing process (set by the runner
-#: from ``--jobs``: the cores divided among the parallel row runs).
-THREADS = {'n': 1}
+#: Compute threads of each training/testing process: fixed (issue 24:
+#: :func:`mmboundary.utils.reproducibility.compute_threads`, 1 unless
+#: ``MMBOUNDARY_COMPUTE_THREADS`` says otherwise), whatever ``--jobs`` or
+#: the cores, so that a row's numbers do not depend on them.
+THREADS = {'n': compute_threads()}
 
 #: Whether the children's output is echoed to the console (``--quiet``
 #: turns it off; the log files always get it).
@@ -28,16 +31,13 @@ def child_env() -> Dict[str, str]:
 
     The one place that sets the children's threads and environment: the
     repository on ``PYTHONPATH``, unbuffered output, and the compute threads
-    of :data:`THREADS` (the cores divided among the parallel runs; a user's
-    ``OMP_NUM_THREADS`` wins: torch's thread pool oversubscribing 2 cores is
-    much slower).
+    of :data:`THREADS`, set over the user's ``OMP_NUM_THREADS`` (the bits
+    of a run depend on its thread count; recorded in the results).
     """
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
     env.setdefault('PYTHONUNBUFFERED', '1')
-    env.setdefault('OMP_NUM_THREADS', str(THREADS['n']))
-    env.setdefault('MKL_NUM_THREADS', env['OMP_NUM_THREADS'])
-    return env
+    return thread_env(THREADS['n'], env)
 
 
 def run(cmd: Sequence[str], log_file: str, prefix: str = '') -> None:

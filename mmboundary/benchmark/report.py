@@ -13,6 +13,7 @@ from collections import OrderedDict
 from typing import Dict, List, Sequence, Tuple
 
 from mmboundary.utils.cli import UserError
+from mmboundary.utils.reproducibility import stale_note
 from mmboundary.utils.results_doc import dump_results, update_readme
 from . import common
 from .common import link_prefix, log, rel, slug
@@ -227,7 +228,8 @@ def format_results(results: Dict,
         link_prefix (str): Prepended to repository paths (READMEs).
         figure_prefix (str): Prepended to figure file names.
     """
-    out = [
+    note = stale_note(results, common.REPO_ROOT)  # issue 24: visibly stale
+    out = ([note, ''] if note else []) + [
         f"Command: `{results['command']}`  ",
         f"Machine: {results['machine']}  ",
         f"Total time: {results['elapsed_s'] / 60:.1f} min "
@@ -336,7 +338,9 @@ def store_tables(work_dir: str, results: Dict) -> Dict:
         machine=results['machine'],
         date=results.get('date'),
         load_start=load_start,
-        load_end=load_end)
+        load_end=load_end,
+        source=results.get('source'),  # issue 24: the run's, not now's
+        compute=results.get('compute'))
 
 
 def readme_block(results: Dict) -> str:

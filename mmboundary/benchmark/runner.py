@@ -27,6 +27,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmboundary.utils.cli import UserError
 from mmboundary.utils.progress import Progress
+from mmboundary.utils.reproducibility import (compute_environment,
+                                              compute_threads, source_state)
 from mmboundary.utils.results_doc import machine_description
 from . import process
 from .common import REPO_ROOT, link_prefix, log, rel, slug
@@ -40,6 +42,11 @@ from .report import (RESULTS_JSON, format_results, load_job_results, publish,
 from .rows import TASKS, Row, scaled_metric, select_rows, task_rows
 from .start import ensure_start
 from .trivial import trivial_instance, trivial_semantic
+
+#: Inputs of the main job's numbers besides mmboundary/ and configs/ (a
+#: change to any of their Python files makes published results stale).
+SOURCE_INPUTS = ('tools/misc/run_main_job.py', 'tools/train.py',
+                 'tools/test.py', 'tools/dataset_converters')
 
 
 def set_child_threads(n: int) -> None:
@@ -55,7 +62,9 @@ def run_row_seed(row: Row, cfg, seed: int, args, start_sha: str) -> Dict:
     checkpoint's sha256)."""
     work_dir = osp.join(args.work_dir, row.task, slug(row.name), f'seed{seed}')
     record_path = osp.join(work_dir, 'row.json')
-    sha = hashlib.sha256((config_sha(cfg) + start_sha).encode()).hexdigest()
+    sha = hashlib.sha256(
+        (config_sha(cfg) + start_sha +
+         f'threads={THREADS["n"]}').encode()).hexdigest()  # issue 24
     iters = cfg.train_cfg['max_iters']
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
     if not args.no_reuse and osp.isfile(record_path) and osp.isfile(ckpt):
@@ -116,12 +125,14 @@ def plan_jobs(jobs: Optional[int], device: str, cores: int,
     One run at a time on a GPU; on a CPU, ``min(cores, 4)`` runs (no more
     than there are runs) share the cores: on 2 cores, two single-threaded
     runs side by side train ~1.4x more per second than one run with two
-    threads (small convolutions scale poorly across threads).
+    threads (small convolutions scale poorly across threads). The threads
+    per run are fixed (issue 24: :func:`compute_threads`), never the cores
+    divided among the runs: a run's numbers depend on its thread count.
     """
     if jobs is None:
         jobs = 1 if device.startswith('cuda') else min(cores, 4)
     jobs = max(1, min(jobs, runs))
-    return jobs, max(1, cores // jobs)
+    return jobs, compute_threads()
 
 
 def run_rows(rows: Sequence[Row], args, start: Dict,
@@ -242,6 +253,8 @@ def run_job(args, command: str) -> int:
     process.ECHO['on'] = not getattr(args, 'quiet', False)
     t_start = time.perf_counter()
     load_start = os.getloadavg()[0]
+    # issue 24: the code the numbers come from
+    source = source_state(REPO_ROOT, paths=SOURCE_INPUTS)
     try:
         rows = select_rows(args.rows)
         # the configs as written, then resolved: refuse a row before
@@ -253,7 +266,7 @@ def run_job(args, command: str) -> int:
     ensure_data(args.data_root, args.data_seed,
                 osp.join(args.work_dir, 'data.log'))
     device = pick_device()
-    set_child_threads(os.cpu_count() or 1)  # the shared start trains alone
+    set_child_threads(compute_threads())  # issue 24: the start too
     start = ensure_start(
         task_rows('semantic')[0], args.data_root, args.start_dir,
         args.start_iters, args.start_seed)
@@ -269,6 +282,8 @@ def run_job(args, command: str) -> int:
     results = dict(
         command=command,
         machine=machine_description(device),
+        source=source,  # issue 24: the code the numbers come from
+        compute=compute_environment(device),  # issue 24: threads, ISA
         seeds=list(args.seeds),
         start=dict({
             k: start.get(k)

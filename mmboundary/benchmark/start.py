@@ -14,6 +14,7 @@ from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
 from mmboundary.models.pretraining import files_fingerprint
+from mmboundary.utils.reproducibility import compute_threads
 from .common import log
 from .data import train_files
 from .process import train
@@ -40,7 +41,8 @@ def start_inputs(cfg, data_root: str) -> Dict[str, str]:
     return OrderedDict(
         recipe=str(START_RECIPE),
         config=config_sha(cfg),
-        data=files_fingerprint(train_files(data_root)))
+        data=files_fingerprint(train_files(data_root)),
+        threads=str(compute_threads()))  # issue 24: the bits depend on it
 
 
 def start_key(inputs: Dict[str, str]) -> str:

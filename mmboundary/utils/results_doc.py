@@ -32,10 +32,22 @@ marker; ``tests/test_docs_results.py`` requires it to be empty for every
 method README, so a measured table typed by hand fails the tests. Measured
 numbers in prose must be followed by the command that produced them.
 
+Results say which code made them: :func:`dump_results` records the
+commit, uncommitted changes and a fingerprint of the inputs
+(``mmboundary/``, ``configs/``, the generating tool; see
+:mod:`mmboundary.utils.reproducibility`) under ``source``. A block whose
+results were made from other code than the checkout's, or that record no
+source, is rendered with a visible line ``> **Stale**: made at commit X;
+`mmboundary` changed since ...; rerun `COMMAND`.`` above its table, and
+``update_readme_tables.py --strict`` refuses it; rerunning the command
+makes the block fresh.
+
 JSON layout (``version`` 1)::
 
     {"version": 1, "command": "python tools/...", "machine": "...",
      "date": "2026-12-01 02:10 UTC", "load_average": [start, end],
+     "source": {"commit": "<sha>", "dirty": [], "inputs": {"mmboundary":
+                "<sha256>", ...}},
      "tables": {"speed": {"columns": ["size", "ratio"],
                           "rows": [["1x512x1024", 12.3]],
                           "digits": 2, "notes": ["..."]}}}
@@ -50,13 +62,18 @@ import shlex
 import sys
 from typing import Dict, List, Optional, Sequence
 
+from .reproducibility import source_state, stale_note
+
 __all__ = [
     'RESULTS_VERSION', 'machine_description', 'tool_command', 'dump_results',
     'load_results', 'render_table', 'render_block', 'update_readme',
-    'new_block', 'find_blocks', 'unsourced_tables'
+    'new_block', 'find_blocks', 'unsourced_tables', 'stale_blocks',
+    'SOURCE_NOW'
 ]
 
 RESULTS_VERSION = 1
+#: ``dump_results(source=SOURCE_NOW)``: record the checkout as it is now.
+SOURCE_NOW = 'now'
 BLOCK_RE = re.compile(
     r'<!-- results: (?P<source>[^#\s]+)#(?P<table>[\w.-]+) \(written by '
     r'tools/misc/update_readme_tables\.py; do not edit\) -->\n'
@@ -123,6 +140,8 @@ def dump_results(path: str,
                  load_end: Optional[float] = None,
                  machine: Optional[str] = None,
                  date: Optional[str] = None,
+                 source=SOURCE_NOW,
+                 source_paths: Sequence[str] = (),
                  **extra) -> Dict:
     """Store measured tables with the command that measured them.
 
@@ -142,6 +161,15 @@ def dump_results(path: str,
             this process (re-storing an earlier run's results); default
             :func:`machine_description` of ``device``.
         date (str, optional): When it was measured; default now.
+        source (dict | None | str): The code the numbers come from
+            (:func:`~mmboundary.utils.reproducibility.source_state`):
+            :data:`SOURCE_NOW` (default) records this checkout now (None
+            outside a git checkout); re-storing an earlier run's results,
+            pass the record that run made (None when it made none: the
+            block then shows as stale).
+        source_paths (Sequence[str]): Inputs besides ``mmboundary/``,
+            ``configs/`` and the command's script (e.g. ``tools/train.py``),
+            with :data:`SOURCE_NOW`.
         **extra: More JSON-serialisable fields (raw measurements).
 
     Returns:
@@ -150,9 +178,12 @@ def dump_results(path: str,
     for name, table in tables.items():
         _check_table(name, table)
     end = os.getloadavg()[0] if load_end is None else load_end
+    command = command or tool_command()
+    if source == SOURCE_NOW:
+        source = source_state(_repo_root(), command, source_paths)
     data = dict(
         version=RESULTS_VERSION,
-        command=command or tool_command(),
+        command=command,
         machine=machine or machine_description(device),
         date=date or datetime.datetime.now(
             datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
@@ -160,6 +191,7 @@ def dump_results(path: str,
             round(end if load_start is None else load_start, 2),
             round(end, 2)
         ],
+        source=source,
         tables=tables,
         **extra)
     folder = osp.dirname(path)
@@ -215,16 +247,30 @@ def render_table(table: Dict) -> str:
     return text
 
 
-def render_block(source: str, table: str, data: Dict) -> str:
+def render_block(source: str,
+                 table: str,
+                 data: Dict,
+                 root: Optional[str] = None) -> str:
     """The README block of ``data['tables'][table]`` stored in ``source``
-    (a path relative to the repository root): the table, then the command,
-    machine, date and load average it was measured with."""
+    (a path relative to the repository root): a visible stale line when
+    the checkout ``root`` (default: this repository) may no longer give
+    these numbers (:func:`~mmboundary.utils.reproducibility.stale_note`),
+    the table, then the command, machine, date and load average it was
+    measured with."""
+    if table not in data['tables']:  # before the source check's work
+        raise KeyError(f'{source} has no table {table!r}; it has '
+                       f'{sorted(data["tables"])}')
+    return _render(source, table, data, stale_note(data, root or _repo_root()))
+
+
+def _render(source: str, table: str, data: Dict, note: Optional[str]) -> str:
     if table not in data['tables']:
         raise KeyError(f'{source} has no table {table!r}; it has '
                        f'{sorted(data["tables"])}')
     load = data.get('load_average') or [None, None]
     load_text = ' / '.join('?' if v is None else f'{v:.1f}' for v in load)
     return (_HEADER.format(source=source, table=table) +
+            (f'{note}\n\n' if note else '') +
             render_table(data['tables'][table]) +
             f'\nCommand: `{data["command"]}`  \n'
             f'Machine: {data["machine"]}; {data["date"]}; load average '
@@ -234,7 +280,8 @@ def render_block(source: str, table: str, data: Dict) -> str:
 
 def update_readme(readme: str,
                   check: bool = False,
-                  root: Optional[str] = None) -> List[str]:
+                  root: Optional[str] = None,
+                  strict: bool = False) -> List[str]:
     """Rewrite (or with ``check`` compare) every results block of a README
     from the JSON file it cites.
 
@@ -242,7 +289,11 @@ def update_readme(readme: str,
         readme (str): Markdown file.
         check (bool): Only compare; do not write.
         root (str, optional): Where block sources are relative to (the
-            repository root by default).
+            repository root by default); also the checkout whose code the
+            results are checked against.
+        strict (bool): Refuse stale results (see :func:`stale_blocks`):
+            their blocks are left as they are and reported, with ``check``
+            among the problems, without it in the raised error.
 
     Returns:
         list[str]: With ``check``, one message per block that differs from
@@ -250,7 +301,8 @@ def update_readme(readme: str,
 
     Raises:
         ValueError: Without ``check``, when a block's source is missing or
-            has no such table (after writing the blocks whose sources load).
+            has no such table, or with ``strict`` is stale (after writing
+            the other blocks).
     """
     root = root or _repo_root()
     with open(readme) as f:
@@ -261,9 +313,14 @@ def update_readme(readme: str,
         source, table = match.group('source'), match.group('table')
         try:
             data = load_results(osp.join(root, source))
-            new = render_block(source, table, data)
+            note = stale_note(data, root)
+            new = _render(source, table, data, note)
         except (FileNotFoundError, ValueError, KeyError) as e:
             problems.append(f'{readme}: block {source}#{table}: {e}')
+            return match.group(0)
+        if strict and note:
+            problems.append(f'{readme}: block {source}#{table}: stale '
+                            f'results refused (--strict): {note[2:]}')
             return match.group(0)
         if new != match.group(0):
             problems.append(
@@ -297,6 +354,26 @@ def find_blocks(readme: str) -> List[Dict[str, str]]:
         dict(source=m.group('source'), table=m.group('table'))
         for m in BLOCK_RE.finditer(text)
     ]
+
+
+def stale_blocks(readme: str, root: Optional[str] = None) -> List[str]:
+    """``'README: block SOURCE#TABLE: <stale line>'`` of every block whose
+    results the checkout ``root`` (default: this repository) may no longer
+    reproduce: made from other code (``mmboundary/``, ``configs/`` or the
+    generating tool changed since), or with no source recorded. Blocks
+    whose source does not load are left to :func:`update_readme`."""
+    root = root or _repo_root()
+    found = []
+    for block in find_blocks(readme):
+        try:
+            data = load_results(osp.join(root, block['source']))
+        except (FileNotFoundError, ValueError):
+            continue
+        note = stale_note(data, root)
+        if note:
+            found.append(f"{readme}: block {block['source']}#"
+                         f"{block['table']}: {note[2:]}")
+    return found
 
 
 def new_block(source: str, table: str) -> str:

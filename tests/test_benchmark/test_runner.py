@@ -25,20 +25,26 @@ def _args(seeds, jobs, quiet=False):
         no_reuse=False)
 
 
+# issue 24: one compute thread per run, whatever the jobs or the cores
 @pytest.mark.parametrize('jobs, device, cores, runs, expected', [
     (None, 'cpu', 2, 9, (2, 1)),
-    (None, 'cpu', 16, 9, (4, 4)),
-    (None, 'cpu', 16, 2, (2, 8)),
-    (None, 'cuda (H200)', 16, 9, (1, 16)),
+    (None, 'cpu', 16, 9, (4, 1)),
+    (None, 'cpu', 16, 2, (2, 1)),
+    (None, 'cuda (H200)', 16, 9, (1, 1)),
     (3, 'cpu', 2, 9, (3, 1)),
-    (1, 'cpu', 2, 9, (1, 2)),
-    (4, 'cpu', 8, 1, (1, 8)),
+    (1, 'cpu', 2, 9, (1, 1)),
+    (4, 'cpu', 8, 1, (1, 1)),
 ])
-def test_plan_jobs(jobs, device, cores, runs, expected):
+def test_plan_jobs(jobs, device, cores, runs, expected, monkeypatch):
+    monkeypatch.delenv('MMBOUNDARY_COMPUTE_THREADS', raising=False)
     assert runner.plan_jobs(jobs, device, cores, runs) == expected
+    monkeypatch.setenv('MMBOUNDARY_COMPUTE_THREADS', '3')
+    assert runner.plan_jobs(jobs, device, cores, runs) == (expected[0], 3)
 
 
-def test_child_env_sets_the_threads_and_a_users_choice_wins(monkeypatch):
+def test_child_env_sets_the_threads_over_the_users(monkeypatch):
+    """Issue 24: the children compute with the fixed thread count, over
+    the shell's OMP_NUM_THREADS (a run's bits depend on it)."""
     monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     monkeypatch.delenv('MKL_NUM_THREADS', raising=False)
     runner.set_child_threads(3)
@@ -47,9 +53,10 @@ def test_child_env_sets_the_threads_and_a_users_choice_wins(monkeypatch):
     assert env['PYTHONPATH'].split(os.pathsep)[0] == process.REPO_ROOT
     monkeypatch.setenv('OMP_NUM_THREADS', '5')
     env = process.child_env()
-    assert (env['OMP_NUM_THREADS'], env['MKL_NUM_THREADS']) == ('5', '5')
+    assert (env['OMP_NUM_THREADS'], env['MKL_NUM_THREADS']) == ('3', '3')
     runner.set_child_threads(0)
     assert process.THREADS['n'] == 1
+    runner.set_child_threads(1)
 
 
 def test_run_rows_in_parallel_later_seeds_after_the_first(monkeypatch, capsys):
@@ -82,7 +89,7 @@ def test_run_rows_in_parallel_later_seeds_after_the_first(monkeypatch, capsys):
         'FCN (CE)': [(0, 'FCN (CE)@0'), (1, 'FCN (CE)@1')],
         'FCN + SEMEDA': [(0, 'FCN + SEMEDA@0'), (1, 'FCN + SEMEDA@1')]
     }
-    assert process.THREADS['n'] == max(1, (os.cpu_count() or 1) // 2)
+    assert process.THREADS['n'] == 1  # issue 24: not the cores // jobs
     order = [e[:2] + (e[2], ) for e in events]
     # both first seeds ran side by side
     assert order[:2] == [('start', 'FCN (CE)', 0),

@@ -1,8 +1,12 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 import json
+import shutil
+import subprocess
 
 import pytest
 
+from mmboundary.testing._utils import REPO_ROOT
+from mmboundary.utils import reproducibility as rp
 from mmboundary.utils import results_doc as rd
 
 
@@ -130,8 +134,8 @@ def test_unsourced_tables(tmp_path):
     assert '| 1.50 |' in text  # the block now holds a table
     found = rd.unsourced_tables(str(readme))
     block_lines = rd.render_block(
-        'res/r.json', 't',
-        rd.load_results(str(tmp_path / 'res' / 'r.json'))).count('\n')
+        'res/r.json', 't', rd.load_results(str(tmp_path / 'res' / 'r.json')),
+        str(tmp_path)).count('\n')
     # the filled block adds its lines before the last table
     assert found == [
         f'{readme}:3: | typed | by hand |',
@@ -165,3 +169,112 @@ def test_load_results_requires_every_key(tmp_path, key):
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=f"missing '{key}'; rerun"):
         rd.load_results(str(path))
+
+
+# ------------------------------------------------- source record (issue 24)
+def _git(root, *args):
+    return subprocess.run(['git', '-C', str(root), *args],
+                          check=True,
+                          capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_dump_results_records_the_checkout():
+    if rp.git_root(REPO_ROOT) is None:
+        pytest.skip('not a git checkout: no commit to record')
+    data = rd.dump_results(
+        '/dev/null',
+        dict(t=dict(columns=['a'], rows=[])),
+        command='python tools/misc/update_readme_tables.py --check',
+        source_paths=['tools/train.py'])
+    assert data['source']['commit'] == _git(REPO_ROOT, 'rev-parse', 'HEAD')
+    assert list(data['source']['inputs']) == [
+        'mmboundary', 'configs', 'tools/misc/update_readme_tables.py',
+        'tools/train.py'
+    ]
+    assert data['source']['inputs']['configs'] == rp.fingerprint(
+        REPO_ROOT, 'configs')
+    # re-storing an earlier run's results keeps that run's record
+    data = rd.dump_results(
+        '/dev/null', dict(t=dict(columns=['a'], rows=[])), source=None)
+    assert data['source'] is None
+
+
+@pytest.fixture
+def repo(tmp_path):
+    if shutil.which('git') is None:
+        pytest.skip('git is not installed')
+    _git(tmp_path, 'init', '-q')
+    _git(tmp_path, 'config', 'user.email', 't@t')
+    _git(tmp_path, 'config', 'user.name', 't')
+    (tmp_path / 'mmboundary').mkdir()
+    (tmp_path / 'mmboundary' / 'm.py').write_text('X = 1\n')
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'tools' / 'x.py').write_text('print(1)\n')
+    _git(tmp_path, 'add', '-A')
+    _git(tmp_path, 'commit', '-q', '-m', 'one')
+    return tmp_path
+
+
+def test_stale_blocks_are_marked_and_refused_with_strict(repo):
+    source = rp.source_state(str(repo), 'python tools/x.py --a 1')
+    path = repo / 'res' / 'r.json'
+    rd.dump_results(
+        str(path),
+        dict(t=dict(columns=['a'], rows=[[1.5]])),
+        command='python tools/x.py --a 1',
+        source=source)
+    readme = repo / 'README.md'
+    readme.write_text(rd.new_block('res/r.json', 't') + '\n')
+    root = str(repo)
+    assert rd.update_readme(str(readme), root=root) == ['res/r.json#t']
+    fresh = readme.read_text()
+    assert 'Stale' not in fresh and '| 1.50 |' in fresh
+    assert rd.update_readme(str(readme), check=True, root=root) == []
+    assert rd.stale_blocks(str(readme), root) == []
+    # the code changes: the block no longer equals what the tool writes
+    (repo / 'mmboundary' / 'm.py').write_text('X = 2\n')
+    problems = rd.update_readme(str(readme), check=True, root=root)
+    assert len(problems) == 1 and 'differs from res/r.json' in problems[0]
+    note = (f'> **Stale**: made at commit {source["commit"][:12]}; '
+            '`mmboundary` changed since, so the current code may give other '
+            'numbers; rerun `python tools/x.py --a 1`.')
+    assert rd.stale_blocks(
+        str(readme), root) == [f'{readme}: block res/r.json#t: {note[2:]}']
+    # --strict refuses it and leaves the block as it was
+    problems = rd.update_readme(
+        str(readme), check=True, root=root, strict=True)
+    assert any('stale results refused (--strict)' in p for p in problems)
+    with pytest.raises(ValueError, match='stale results refused'):
+        rd.update_readme(str(readme), root=root, strict=True)
+    assert readme.read_text() == fresh
+    # without it, the block shows the stale line above its table, and that
+    # is what the check expects from then on
+    assert rd.update_readme(str(readme), root=root) == ['res/r.json#t']
+    marked = readme.read_text()
+    assert marked == fresh.replace(
+        '(written by tools/misc/update_readme_tables.py; do not edit) -->\n',
+        '(written by tools/misc/update_readme_tables.py; do not edit) -->\n' +
+        note + '\n\n')
+    assert rd.update_readme(str(readme), check=True, root=root) == []
+    assert rd.render_block('res/r.json', 't', rd.load_results(str(path)),
+                           root) in marked
+    # the code back as measured: fresh again
+    (repo / 'mmboundary' / 'm.py').write_text('X = 1\n')
+    assert rd.update_readme(str(readme), root=root) == ['res/r.json#t']
+    assert readme.read_text() == fresh
+
+
+def test_results_without_a_source_are_stale(repo):
+    rd.dump_results(
+        str(repo / 'r.json'),
+        dict(t=dict(columns=['a'], rows=[[2.0]])),
+        command='python tools/x.py',
+        source=None)
+    readme = repo / 'README.md'
+    readme.write_text(rd.new_block('r.json', 't'))
+    rd.update_readme(str(readme), root=str(repo))
+    assert ('-->\n> **Stale**: no source commit is recorded with these '
+            'numbers') in readme.read_text()
+    with pytest.raises(ValueError, match='r.json#t: stale results refused'):
+        rd.update_readme(str(readme), root=str(repo), strict=True)

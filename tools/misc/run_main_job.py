@@ -95,7 +95,8 @@ def parse_args(argv=None):
         type=int,
         default=None,
         help='row runs trained in parallel (default: 1 with a GPU, else '
-        'the CPU cores, at most 4); the cores are divided among them')
+        'the CPU cores, at most 4); each run computes with 1 thread '
+        '(MMBOUNDARY_COMPUTE_THREADS), so results do not depend on it')
     parser.add_argument(
         '--num-vis', type=int, default=3, help='val images in the figures')
     parser.add_argument(
