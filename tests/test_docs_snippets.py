@@ -15,7 +15,7 @@ import re
 
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 
 from mmboundary.testing._utils import REPO_ROOT
 from .conftest import data_root_options, run_tool
@@ -79,12 +79,14 @@ def write_snippet(readme, code, path):
 
 def build_model(cfg):
     scope = cfg.get('default_scope', 'mmseg')
-    init_default_scope(scope)
     if scope == 'mmdet':
         from mmdet.registry import MODELS
     else:
         from mmseg.registry import MODELS
-    return MODELS.build(cfg.model)
+    # a context, not init_default_scope: a global default scope left behind
+    # would send later tests' mmdet builds to the mmseg registry
+    with DefaultScope.overwrite_default_scope(scope):
+        return MODELS.build(cfg.model)
 
 
 def _is_ours(name):
@@ -178,6 +180,11 @@ def test_host_snippet_trains(synthetic_cityscapes, tmp_path):
         type='CheckpointHook', by_epoch=False, interval=2)
     cfg.default_hooks.logger = dict(
         type='LoggerHook', interval=1, log_metric_by_epoch=False)
+    # the edge net pretrained on a handful of tiny images fails its own
+    # check (validation F1 < 0.5) and would be refused: accept it here
+    for hook in cfg.custom_hooks:
+        if hook['type'] == 'EdgeNetPretrainHook':
+            hook['accept_failed_check'] = True
     path = str(tmp_path / 'host.py')
     cfg.dump(path)
     work_dir = tmp_path / 'work'

@@ -337,10 +337,11 @@ def publish_only(work_dir: str, readme: Optional[str]) -> int:
         UserError: No ``readme``, or no usable results (the message names
             the file and the command that writes it).
     """
+    # the results first: without them --readme alone would not help
+    results = load_job_results(work_dir)
     if not readme:
         raise UserError('--publish-only needs --readme README.md (the README '
                         'whose results block it writes)')
-    results = load_job_results(work_dir)
     try:
         for name in redraw_figures(results, work_dir):
             log(f'redrew {name} from the stored results')

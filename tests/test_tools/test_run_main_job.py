@@ -85,6 +85,12 @@ def test_publish_only_without_results_is_one_line(tmp_path):
                                'exist: nothing to publish; make it with '
                                '`python tools/misc/run_main_job.py '
                                f'--work-dir {work}`')
+    # missing results are named first, then a missing --readme
+    with pytest.raises(UserError, match='results.json does not exist'):
+        job.main(['--publish-only', '--work-dir', str(work)])
+    work.mkdir(exist_ok=True)
+    (work / 'results.json').write_text(
+        json.dumps(results('python tools/misc/run_main_job.py', 1.0)))
     with pytest.raises(UserError, match='--publish-only needs --readme'):
         job.main(['--publish-only', '--work-dir', str(work)])
 
