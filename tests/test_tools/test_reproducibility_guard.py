@@ -11,8 +11,8 @@ published numbers reproducible.
 """
 import json
 import os
-import sys
 import os.path as osp
+import sys
 
 import pytest
 import torch
