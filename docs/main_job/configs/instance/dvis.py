@@ -1,0 +1,289 @@
+auto_scale_lr = dict(base_batch_size=2, enable=False)
+backend_args = None
+channels = 64
+custom_hooks = [
+    dict(type='InstanceMaskCheckHook'),
+    dict(type='RandomStateHook'),
+]
+custom_imports = dict(
+    allow_failed_imports=False, imports=[
+        'mmboundary',
+    ])
+data_root = 'data/synthetic_cityscapes/'
+dataset_type = 'CityscapesDataset'
+default_hooks = dict(
+    checkpoint=dict(
+        _scope_='mmdet', by_epoch=False, interval=300, type='CheckpointHook'),
+    logger=dict(_scope_='mmdet', interval=10, type='LoggerHook'),
+    param_scheduler=dict(_scope_='mmdet', type='ParamSchedulerHook'),
+    sampler_seed=dict(_scope_='mmdet', type='DistSamplerSeedHook'),
+    timer=dict(_scope_='mmdet', type='IterTimerHook'),
+    visualization=dict(_scope_='mmdet', type='DetVisualizationHook'))
+default_scope = 'mmdet'
+env_cfg = dict(
+    cudnn_benchmark=False,
+    dist_cfg=dict(backend='nccl'),
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
+img_scale = (
+    256,
+    128,
+)
+launcher = 'none'
+load_from = None
+log_level = 'INFO'
+log_processor = dict(
+    _scope_='mmdet', by_epoch=False, type='LogProcessor', window_size=50)
+lr = 0.001
+max_iters = 120
+model = dict(
+    backbone=dict(
+        avg_down=False,
+        base_channels=16,
+        deep_stem=True,
+        depth=18,
+        dilations=(
+            1,
+            1,
+            1,
+        ),
+        frozen_stages=-1,
+        init_cfg=dict(
+            checkpoint='work_dirs/main_job_start/segmentor.pth',
+            prefix='backbone.',
+            type='Pretrained'),
+        norm_cfg=dict(requires_grad=True, type='BN'),
+        norm_eval=False,
+        num_stages=3,
+        out_indices=(
+            0,
+            1,
+            2,
+        ),
+        stem_channels=16,
+        strides=(
+            1,
+            2,
+            2,
+        ),
+        style='pytorch',
+        type='ResNet'),
+    data_preprocessor=dict(
+        bgr_to_rgb=True,
+        mean=[
+            123.675,
+            116.28,
+            103.53,
+        ],
+        pad_mask=True,
+        pad_size_divisor=32,
+        std=[
+            58.395,
+            57.12,
+            57.375,
+        ],
+        type='DetDataPreprocessor'),
+    mask_head=dict(
+        discretizer=dict(
+            bandwidths=(
+                0.4,
+                0.9,
+            ),
+            num_keep=(
+                40,
+                20,
+            ),
+            size_thr=(
+                5,
+                20,
+            ),
+            spatial_radii=(
+                7,
+                11,
+            ),
+            split_components='both',
+            type='MeanShiftDiscretizer'),
+        feat_channels=64,
+        featmap_stride=4,
+        in_channels=64,
+        loss_binary=dict(loss_weight=10.0, margin=2.0, type='DVISBinaryLoss'),
+        loss_ms=dict(loss_weight=0.1, type='MumfordShahLoss'),
+        loss_pi=dict(
+            dense_radius=8,
+            dilation=8,
+            loss_weight=0.2,
+            pair_mode='fg_fg',
+            type='PermutationInvariantLoss',
+            window=(
+                129,
+                129,
+            )),
+        loss_quant=dict(loss_weight=0.5, type='QuantizationLoss'),
+        map_stride=2,
+        norm_cfg=dict(requires_grad=True, type='BN'),
+        num_classes=8,
+        type='DVISHead',
+        verify_head=dict(
+            conv_channels=(
+                32,
+                32,
+                64,
+                64,
+            ),
+            extractor_channels=64,
+            fc_channels=256,
+            head_fc_channels=128,
+            roi_size=10,
+            type='DVISVerifyHead')),
+    neck=dict(
+        in_channels=[
+            16,
+            32,
+            64,
+        ],
+        num_outs=4,
+        out_channels=64,
+        start_level=0,
+        type='FPN',
+        upsample_cfg=dict(mode='bilinear')),
+    test_cfg=dict(
+        mask_thr=0.5,
+        max_per_img=100,
+        nms=dict(filter_thr=0.05, kernel='gaussian', nms_pre=500, sigma=2.0),
+        score_alpha=0.5,
+        score_thr=0.05),
+    train_cfg=dict(
+        add_gt_as_candidates=True,
+        discretizer=dict(
+            num_iters=2, spatial_radii=(
+                3,
+                5,
+            ), split_components=False),
+        max_candidates=16),
+    type='DVIS')
+num_classes = 8
+optim_wrapper = dict(
+    clip_grad=dict(max_norm=10, norm_type=2),
+    optimizer=dict(lr=0.001, type='AdamW', weight_decay=0.0001),
+    type='OptimWrapper')
+param_scheduler = [
+    dict(begin=0, by_epoch=False, end=75, start_factor=0.01, type='LinearLR'),
+    dict(
+        begin=0,
+        by_epoch=False,
+        end=300,
+        gamma=0.1,
+        milestones=[
+            240,
+        ],
+        type='MultiStepLR'),
+]
+randomness = dict(seed=0)
+resume = False
+test_cfg = dict(type='TestLoop')
+test_dataloader = dict(
+    batch_size=1,
+    dataset=dict(
+        ann_file='annotations/instancesonly_filtered_gtFine_val.json',
+        backend_args=None,
+        data_prefix=dict(img='leftImg8bit/val/'),
+        data_root='data/synthetic_cityscapes/',
+        filter_cfg=dict(filter_empty_gt=True, min_size=8),
+        pipeline=[
+            dict(backend_args=None, type='LoadImageFromFile'),
+            dict(keep_ratio=True, scale=(
+                256,
+                128,
+            ), type='Resize'),
+            dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+            dict(
+                meta_keys=(
+                    'img_id',
+                    'img_path',
+                    'ori_shape',
+                    'img_shape',
+                    'scale_factor',
+                ),
+                type='PackDetInputs'),
+        ],
+        test_mode=True,
+        type='CityscapesDataset'),
+    drop_last=False,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(shuffle=False, type='DefaultSampler'))
+test_evaluator = dict(
+    ann_file=
+    'data/synthetic_cityscapes/annotations/instancesonly_filtered_gtFine_val.json',
+    backend_args=None,
+    metric=[
+        'bbox',
+        'segm',
+        'boundary',
+    ],
+    type='BoundaryAPMetric')
+test_pipeline = [
+    dict(backend_args=None, type='LoadImageFromFile'),
+    dict(keep_ratio=True, scale=(
+        256,
+        128,
+    ), type='Resize'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        meta_keys=(
+            'img_id',
+            'img_path',
+            'ori_shape',
+            'img_shape',
+            'scale_factor',
+        ),
+        type='PackDetInputs'),
+]
+train_cfg = dict(max_iters=300, type='IterBasedTrainLoop', val_interval=300)
+train_dataloader = dict(
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    batch_size=2,
+    dataset=dict(
+        ann_file='annotations/instancesonly_filtered_gtFine_train.json',
+        backend_args=None,
+        data_prefix=dict(img='leftImg8bit/train/'),
+        data_root='data/synthetic_cityscapes/',
+        filter_cfg=dict(filter_empty_gt=True, min_size=8),
+        pipeline=[
+            dict(backend_args=None, type='LoadImageFromFile'),
+            dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+            dict(keep_ratio=True, scale=(
+                256,
+                128,
+            ), type='Resize'),
+            dict(prob=0.5, type='RandomFlip'),
+            dict(type='PackDetInputs'),
+        ],
+        type='CityscapesDataset'),
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(shuffle=True, type='InfiniteSampler'))
+train_pipeline = [
+    dict(backend_args=None, type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(keep_ratio=True, scale=(
+        256,
+        128,
+    ), type='Resize'),
+    dict(prob=0.5, type='RandomFlip'),
+    dict(type='PackDetInputs'),
+]
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
+val_interval = 120
+vis_backends = [
+    dict(_scope_='mmdet', type='LocalVisBackend'),
+]
+visualizer = dict(
+    _scope_='mmdet',
+    name='visualizer',
+    type='DetLocalVisualizer',
+    vis_backends=[
+        dict(type='LocalVisBackend'),
+    ])
+work_dir = 'work_dirs/main_job/instance/dvis/seed0'
