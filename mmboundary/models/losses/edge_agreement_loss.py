@@ -717,32 +717,7 @@ class EdgeAgreementLoss(nn.Module):
         """
         assert reduction_override in (None, 'none', 'mean', 'sum')
         reduction = reduction_override or self.reduction
-        if is_semantic_call(pred, target, label):
-            if self.mode != 'lp':
-                raise ValueError(
-                    f'EdgeAgreementLoss: mode={self.mode!r} multiplies the '
-                    'RoI mask BCE and is defined for mask heads only; the '
-                    "semantic form (mmseg loss_decode) needs mode='lp'")
-            loss = semantic_edge_agreement_loss(
-                pred,
-                target,
-                kernels=self.kernels,
-                p=self.p,
-                normalize=self.normalize,
-                magnitude=self.magnitude,
-                smooth_pred=self.smooth_pred,
-                smooth_gt=self.smooth_gt,
-                smooth_sigma=self.smooth_sigma,
-                padding_mode=self.padding_mode,
-                weight=weight,
-                reduction=reduction,
-                avg_factor=avg_factor,
-                ignore_index=ignore_index)
-            return self.loss_weight * loss
-        loss = edge_agreement_loss(
-            pred,
-            target,
-            label=label,
+        common = dict(
             kernels=self.kernels,
             p=self.p,
             normalize=self.normalize,
@@ -750,13 +725,26 @@ class EdgeAgreementLoss(nn.Module):
             smooth_pred=self.smooth_pred,
             smooth_gt=self.smooth_gt,
             smooth_sigma=self.smooth_sigma,
-            mode=self.mode,
-            exp_divisor=self.exp_divisor,
             padding_mode=self.padding_mode,
             weight=weight,
             reduction=reduction,
             avg_factor=avg_factor,
             ignore_index=ignore_index)
+        if is_semantic_call(pred, target, label):
+            if self.mode != 'lp':
+                raise ValueError(
+                    f'EdgeAgreementLoss: mode={self.mode!r} multiplies the '
+                    'RoI mask BCE and is defined for mask heads only; the '
+                    "semantic form (mmseg loss_decode) needs mode='lp'")
+            loss = semantic_edge_agreement_loss(pred, target, **common)
+            return self.loss_weight * loss
+        loss = edge_agreement_loss(
+            pred,
+            target,
+            label=label,
+            mode=self.mode,
+            exp_divisor=self.exp_divisor,
+            **common)
         return self.loss_weight * loss
 
     @property
