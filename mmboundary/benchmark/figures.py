@@ -384,7 +384,8 @@ def curves_figure(task: str, entries: Sequence[Dict]):
     keys = TASKS[task]['power']
     headers = {k: h for k, h, _ in TASKS[task]['metrics']}
     fig, axes = plt.subplots(
-        1, len(keys), figsize=(3.4 * len(keys), 2.8), squeeze=False)
+        1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False)
+    fig.subplots_adjust(wspace=0.4, top=0.82)
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
     names = [e['name'] for e in entries]
     for ax, key in zip(axes[0], keys):
@@ -427,7 +428,10 @@ def draw_curves(task: str, entries: Sequence[Dict], path: str) -> bool:
         return False
     fig, legend = drawn
     fig.savefig(
-        path, dpi=100, bbox_inches='tight', bbox_extra_artists=[legend])
+        path,
+        dpi=100,
+        bbox_inches='tight',
+        bbox_extra_artists=[legend, *fig.texts])
     plt.close(fig)
     return True
 

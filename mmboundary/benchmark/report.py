@@ -200,8 +200,9 @@ def format_convergence(task: str, entries: Sequence[Dict]) -> List[str]:
                 if r['converged'] is False
             ]
         seeds = sorted({r['seed'] for runs in checks.values() for r in runs})
-        what = (f"{e['name']}: validation curve over seeds {seeds}; largest "
-                'last-quarter move (points): ' + ', '.join(parts))
+        what = f"{e['name']}: validation curve over seeds {seeds}"
+        if parts:
+            what += '; largest last-quarter move (points): ' + ', '.join(parts)
         if bad:
             lines.append(f'**Warning: not converged** ({what}; >= 1 point '
                          f"for {', '.join(bad)}).")
