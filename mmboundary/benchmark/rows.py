@@ -6,7 +6,8 @@ Adding a method is one :class:`Row` in :data:`ROWS`::
     Row('FCN + InverseForm', 'configs/inverseform/<compact config>.py',
         'semantic', method_keys=('model.decode_head.loss_decode', ...),
         readme='configs/inverseform/README.md',
-        paper=('<dataset, metric, baseline -> method, table>', 'mIoU'))
+        paper=('<dataset, metric, baseline -> method, table>', 'mIoU'),
+        direction=1)  # the paper's method is higher (-1: lower)
 
 The config must inherit the task's baseline config (semantic:
 ``configs/baseline/fcn_r18-tiny_...``, instance: ``configs/edge_agreement/
