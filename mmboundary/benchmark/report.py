@@ -596,6 +596,14 @@ def publish_configs(results: Dict,
     return missing
 
 
+def _copy(src: str, dst: str) -> None:
+    """Copy a file unless it is already there (``--publish-only
+    --work-dir docs/main_job`` re-renders the published results in
+    place)."""
+    if osp.abspath(src) != osp.abspath(dst):
+        shutil.copy(src, dst)
+
+
 def publish(results: Dict,
             work_dir: str,
             readme: str,
@@ -628,7 +636,7 @@ def publish(results: Dict,
     results['history'] = [h for h in history if h != entry] + [entry]
     for data in results['tasks'].values():
         for name in data['figures'].values():
-            shutil.copy(osp.join(work_dir, name), osp.join(out, name))
+            _copy(osp.join(work_dir, name), osp.join(out, name))
     publish_configs(results, publish_dir)
     with open(osp.join(out, RESULTS_JSON), 'w') as f:
         json.dump(results, f, indent=2)
@@ -644,7 +652,7 @@ def publish(results: Dict,
         f.write(text)
     tables = osp.join(work_dir, TABLES_JSON)
     if osp.isfile(tables):
-        shutil.copy(tables, osp.join(out, TABLES_JSON))
+        _copy(tables, osp.join(out, TABLES_JSON))
     readmes = sorted({
         osp.join(root, e['readme'])
         for data in results['tasks'].values()

@@ -483,3 +483,22 @@ def test_readme_block_of_a_table_published_elsewhere(tmp_path, monkeypatch):
         'semantic_boundaries.png)' in block
     assert job.readme_block(res) == job.readme_block(res, job.PUBLISH_DIR,
                                                      'README.md')
+
+
+def test_publish_in_place_rerenders(tmp_path, monkeypatch):
+    """``--publish-only --work-dir docs/main_job`` re-renders the stored
+    results where they are (no copy of a file onto itself), keeping the
+    history as it was."""
+    work_dir, readme, _ = publish_tree(tmp_path, monkeypatch)
+    first = results('python a', 120.0)
+    job.store_tables(str(work_dir), first)
+    job.publish(first, str(work_dir), str(readme))
+    out = tmp_path / job.PUBLISH_DIR
+    stored = json.loads((out / 'results.json').read_text())
+    readme.write_text(f'# x\n\n{job.README_BEGIN}\nold\n{job.README_END}\n')
+    job.store_tables(str(out), stored)
+    job.publish(stored, str(out), str(readme))
+    again = json.loads((out / 'results.json').read_text())
+    assert again['history'] == stored['history']
+    assert job.readme_block(again) in readme.read_text()
+    assert (out / 'semantic_boundaries.png').read_bytes() == b'png'
