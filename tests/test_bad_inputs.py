@@ -846,6 +846,16 @@ TOOL_CASES = [
         'tools/misc/run_main_job.py', ['--publish-onl', '--work-dir', '{wd}'],
         ['unrecognized arguments: --publish-onl'],
         pending=None),
+    # issue 19, item 3: an interval needs seeds
+    _case('value:main job --protocol extended --seeds 0',
+          'tools/misc/run_main_job.py',
+          ['--protocol', 'extended', '--seeds', '0'], [
+              'error: --seeds 0: too few seeds for the intervals of '
+              '--protocol extended, which needs at least'
+          ]),
+    _case('value:main job --plan on one seed', 'tools/misc/run_main_job.py',
+          ['--plan', '{repo}/tests/data/none.json'],
+          ['error: --plan', 'no such file']),
     # bad values
     _case('value:train --launcher magic', 'tools/train.py',
           ['c.py', '--launcher', 'magic'], ["invalid choice: 'magic'"]),

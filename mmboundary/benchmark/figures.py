@@ -12,6 +12,11 @@ the figure, so that it is redrawn without the checkpoints
 ``<task>_boundary_metrics.png``: the table's boundary metrics as grouped
 bars with their values printed on them (error bars: sample std over seeds),
 the legend outside the axes; drawn from the results alone.
+
+``<task>_curves.png``: the validation curves of the baselines (issue 19,
+item 2), one panel per metric of the convergence check, one line per
+baseline run, the last quarter of the schedule shaded; drawn from the
+results alone.
 """
 import glob
 import os.path as osp
@@ -356,6 +361,81 @@ def _read_rgb(path: str) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
+def curves_name(task: str) -> str:
+    """File name of a table's validation-curve figure."""
+    return f'{task}_curves.png'
+
+
+def curves_figure(task: str, entries: Sequence[Dict]):
+    """The validation curves of the rows that have one (``runs[i]
+    ['curve']``): one panel per metric of ``TASKS[task]['power']``, one
+    line per row and seed, the last quarter of the schedule (where
+    :func:`~.stats.curve_converged` looks) shaded.
+
+    Returns:
+        tuple | None: ``(figure, legend)``; None when no run has a curve.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    runs = [(e, r) for e in entries for r in e['runs'] if r.get('curve')]
+    if not runs:
+        return None
+    keys = TASKS[task]['power']
+    headers = {k: h for k, h, _ in TASKS[task]['metrics']}
+    fig, axes = plt.subplots(
+        1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False)
+    fig.subplots_adjust(wspace=0.4, top=0.82)
+    colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    names = [e['name'] for e in entries]
+    for ax, key in zip(axes[0], keys):
+        max_iters = max(r['iters'] for _, r in runs)
+        ax.axvspan(0.75 * max_iters, max_iters, color='0.9', lw=0)
+        for e, r in runs:
+            xs = [p['iter'] for p in r['curve']]
+            ys = [p['metrics'].get(key) for p in r['curve']]
+            colour = colours[names.index(e['name']) % len(colours)]
+            ax.plot(
+                xs, [np.nan if y is None else y for y in ys],
+                marker='o',
+                markersize=2.5,
+                linewidth=1.0,
+                color=colour,
+                label=f"{e['name']} (seed {r['seed']})")
+        ax.set_xlabel('iteration', fontsize=8)
+        ax.set_ylabel(f'{headers[key]} (%)', fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(
+        f"{TASKS[task]['title']}: baselines' validation curves (shaded: "
+        'last quarter, plateau if it moves < 1 point)',
+        fontsize=9)
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    legend = axes[0][-1].legend(
+        handles,
+        labels,
+        fontsize=7,
+        loc='upper left',
+        bbox_to_anchor=(1.01, 1.0))
+    return fig, legend
+
+
+def draw_curves(task: str, entries: Sequence[Dict], path: str) -> bool:
+    """Draw :func:`curves_figure` at ``path``; False when no run has a
+    curve (nothing written)."""
+    import matplotlib.pyplot as plt
+    drawn = curves_figure(task, entries)
+    if drawn is None:
+        return False
+    fig, legend = drawn
+    fig.savefig(
+        path,
+        dpi=100,
+        bbox_inches='tight',
+        bbox_extra_artists=[legend, *fig.texts])
+    plt.close(fig)
+    return True
+
+
 def store_boundaries(path: str, images: Sequence[str],
                      gts: Sequence[np.ndarray],
                      preds: Sequence[Sequence[np.ndarray]],
@@ -430,6 +510,9 @@ def redraw_figures(results: Dict, out_dir: str) -> List[str]:
         name = figures.get('boundary metrics')
         if name and draw_metric_bars(task, data['rows'], osp.join(
                 out_dir, name)):
+            done.append(name)
+        name = figures.get('curves')
+        if name and draw_curves(task, data['rows'], osp.join(out_dir, name)):
             done.append(name)
         name = figures.get('boundaries')
         stored = osp.join(out_dir, f'{task}_boundaries.npz')

@@ -17,8 +17,9 @@ from mmboundary.utils.reproducibility import stale_note
 from mmboundary.utils.results_doc import dump_results, update_readme
 from . import common
 from .common import link_prefix, log, rel, slug
-from .rows import TASKS, Row, baseline_of
-from .stats import mean_std, paired_difference
+from .rows import TASKS, Row, baseline_of, table_of_row
+from .stats import (VERDICTS, curve_converged, mean_std, paired_difference,
+                    paper_verdict)
 
 TOOL = 'tools/misc/run_main_job.py'
 README_BEGIN = '<!-- main-job-results: begin (written by ' \
@@ -55,7 +56,19 @@ def summarize_task(task: str, records: Dict[str, List[Dict]],
             train_s=mean_std([r['train_s'] for r in runs])['mean'],
             runs=runs,
             summary={},
-            difference={})
+            difference={},
+            paper_direction=row.direction)
+        curves = [r for r in runs if r.get('curve')]
+        if curves:
+            # issue 19, item 2: a plateau over the last quarter
+            entry['convergence'] = {
+                key: [
+                    dict(
+                        curve_converged(r['curve'], key, r['iters']),
+                        seed=r['seed']) for r in curves
+                ]
+                for key in TASKS[task]['power']
+            }
         for key in keys:
             values = [r['metrics'].get(key) for r in runs]
             if any(v is None for v in values):
@@ -100,6 +113,108 @@ def _diff_cell(diff):
             f"{_fmt(diff['high'], sign=True)}] {diff['verdict']}")
 
 
+def direction_of(entry: Dict):
+    """The paper direction of a stored row (results stored before it was
+    kept: the current row of that name; None if none)."""
+    if 'paper_direction' in entry:
+        return entry['paper_direction']
+    row = table_of_row(entry['name'])
+    return None if row is None else row.direction
+
+
+def row_verdict(task: str, entry: Dict, entries: Sequence[Dict]):
+    """The verdict of a row on its paper's metric (issue 19, item 6; see
+    :func:`~.stats.paper_verdict`), or None for a baseline or a row
+    without a paper claim or difference.
+
+    Returns:
+        tuple | None: ``(metric key, verdict key)``.
+    """
+    if entry['baseline'] or not entry.get('paper'):
+        return None
+    key = entry['paper'][1]
+    diff = entry['difference'].get(key)
+    if diff is None:
+        return None
+    versus = entry.get('compared_with') or entries[0]['name']
+    base = next((e for e in entries if e['name'] == versus), None)
+    values = [r['metrics'].get(key) for r in entry['runs']] + \
+        ([] if base is None else [r['metrics'].get(key) for r in base['runs']])
+    floor = all(v == 0 for v in values)
+    return key, paper_verdict(diff['mean'], diff['low'], diff['high'],
+                              direction_of(entry), TASKS[task]['target'],
+                              floor)
+
+
+def verdict_text(task: str, entry: Dict, entries: Sequence[Dict]) -> str:
+    """:func:`row_verdict` in words (``'-'`` when there is none)."""
+    found = row_verdict(task, entry, entries)
+    if found is None:
+        return '-'
+    key, verdict = found
+    headers = {k: h for k, h, _ in TASKS[task]['metrics']}
+    return f'{VERDICTS[verdict]} ({headers[key]})'
+
+
+def power_check(task: str, entry: Dict) -> List[Tuple[str, float, bool]]:
+    """Per metric of ``TASKS[task]['power']`` with an interval: its
+    half-width and whether it meets the task's target (issue 19, item 3:
+    <= 0.5 points semantic, <= 1.0 instance)."""
+    target = TASKS[task]['target']
+    out = []
+    for key in TASKS[task]['power']:
+        diff = entry['difference'].get(key)
+        if diff is None or diff['low'] is None:
+            continue
+        half = (diff['high'] - diff['low']) / 2
+        out.append((key, half, half <= target))
+    return out
+
+
+def format_power(task: str, entry: Dict) -> str:
+    """:func:`power_check` in words, e.g. ``'mIoU 0.39 (met), mBF 1.30 (not
+    met)'``; ``''`` without intervals."""
+    headers = {k: h for k, h, _ in TASKS[task]['metrics']}
+    return ', '.join(f"{headers[k]} {h:.2f} ({'met' if ok else 'not met'})"
+                     for k, h, ok in power_check(task, entry))
+
+
+def format_convergence(task: str, entries: Sequence[Dict]) -> List[str]:
+    """One line per row with validation curves: converged or not (a
+    warning), with the largest last-quarter spread per metric."""
+    headers = {k: h for k, h, _ in TASKS[task]['metrics']}
+    lines = []
+    for e in entries:
+        checks = e.get('convergence')
+        if not checks:
+            continue
+        parts, bad, unknown = [], [], []
+        for key, runs in checks.items():
+            spreads = [r['spread'] for r in runs if r['spread'] is not None]
+            if len(spreads) < len(runs):
+                unknown.append(headers[key])
+            if spreads:
+                parts.append(f'{headers[key]} {max(spreads):.2f}')
+            bad += [
+                f"{headers[key]} seed {r['seed']}" for r in runs
+                if r['converged'] is False
+            ]
+        seeds = sorted({r['seed'] for runs in checks.values() for r in runs})
+        what = f"{e['name']}: validation curve over seeds {seeds}"
+        if parts:
+            what += '; largest last-quarter move (points): ' + ', '.join(parts)
+        if bad:
+            lines.append(f'**Warning: not converged** ({what}; >= 1 point '
+                         f"for {', '.join(bad)}).")
+        elif unknown:
+            lines.append(f'Convergence not checked ({what}; fewer than 2 '
+                         f"points in the last quarter for {', '.join(unknown)}"
+                         ').')
+        else:
+            lines.append(f'Converged ({what}; < 1 point).')
+    return lines
+
+
 def format_table(task: str, entries: Sequence[Dict], trivial: Dict) -> str:
     """Markdown table of one task: trivial row, then one line per row
     (mean, or mean ± sample std over seeds); a metric column is shown when
@@ -122,6 +237,9 @@ def format_table(task: str, entries: Sequence[Dict], trivial: Dict) -> str:
     if n > 1:
         text += (f'\n\nMean ± sample standard deviation over {n} seeds '
                  f"({', '.join(map(str, entries[0]['seeds']))}).")
+    convergence = format_convergence(task, entries)
+    if convergence:
+        text += '\n\n' + '\n'.join(f'- {line}' for line in convergence)
     return text
 
 
@@ -159,6 +277,14 @@ def format_differences(task: str, entries: Sequence[Dict]) -> str:
         parts = [f"{v}: {', '.join(hs)}" for v, hs in groups.items() if hs]
         words.append(f"{e['name']} vs {versus} (paired over {n} "
                      f"seeds, 95 % t interval): {'; '.join(parts)}.")
+        verdict = verdict_text(task, e, entries)
+        if verdict != '-':
+            words.append(f"{e['name']}, verdict against the paper (target "
+                         f"±{TASKS[task]['target']:.1f} points): {verdict}.")
+        power = format_power(task, e)
+        if power:
+            words.append(f"{e['name']}, interval half-widths against the "
+                         f"target {TASKS[task]['target']:.1f}: {power}.")
     head = ('Paired difference of each method to its baseline (same seed), '
             'mean' + (' [95 % t interval] and verdict' if n > 1 else '') + ':')
     return head + '\n\n' + '\n'.join(lines) + '\n\n' + '\n'.join(
@@ -169,7 +295,7 @@ def format_claims(results: Dict, link_prefix: str = '') -> str:
     """Each method's paper claim beside the difference measured here."""
     lines = [
         "| Method | paper's claim | measured here (same metric, vs its "
-        'baseline) | README |', '|---|---|---|---|'
+        'baseline) | verdict | README |', '|---|---|---|---|---|'
     ]
     for task, data in results['tasks'].items():
         headers = {k: h for k, h, _ in TASKS[task]['metrics']}
@@ -183,7 +309,9 @@ def format_claims(results: Dict, link_prefix: str = '') -> str:
                 f'{headers[key]} {_diff_cell(diff)} vs {versus}'
             readme = '-' if not e['readme'] else \
                 f"[{e['readme']}]({link_prefix}{e['readme']})"
-            lines.append(f"| {e['name']} | {claim} | {measured} | {readme} |")
+            verdict = verdict_text(task, e, data['rows'])
+            lines.append(f"| {e['name']} | {claim} | {measured} | {verdict} "
+                         f'| {readme} |')
     return '\n'.join(lines)
 
 
@@ -343,13 +471,20 @@ def store_tables(work_dir: str, results: Dict) -> Dict:
         compute=results.get('compute'))
 
 
-def readme_block(results: Dict) -> str:
+def readme_block(results: Dict,
+                 publish_dir: str = PUBLISH_DIR,
+                 readme: str = 'README.md') -> str:
     """The README's results block: :func:`format_results` with paths
-    relative to the repository root, between the markers."""
+    relative to the README's folder (``readme``, relative to the
+    repository root), between the markers."""
+    prefix = osp.relpath(publish_dir,
+                         osp.dirname(readme) or '.').replace(os.sep, '/')
+    links = link_prefix(osp.join(common.REPO_ROOT, osp.dirname(readme)))
+    links = '' if links == './' else links
     body = format_results(
-        results, link_prefix='', figure_prefix=PUBLISH_DIR + '/')
-    return (f'{README_BEGIN}\nStored results: [{PUBLISH_DIR}/results.json]'
-            f'({PUBLISH_DIR}/results.json).\n\n{body}{README_END}')
+        results, link_prefix=links, figure_prefix=prefix + '/')
+    return (f'{README_BEGIN}\nStored results: [{publish_dir}/results.json]'
+            f'({prefix}/results.json).\n\n{body}{README_END}')
 
 
 def replace_readme_block(text: str, block: str, readme: str) -> str:
@@ -364,7 +499,8 @@ def replace_readme_block(text: str, block: str, readme: str) -> str:
 def history_entry(results: Dict) -> Dict:
     """How long one run of the tool took (for the README): wall time, row
     runs trained and reused, and the training + testing seconds of all its
-    row runs (reused ones included, as they were measured)."""
+    row runs (reused ones included, as they were measured; validation-curve
+    tests included)."""
     runs = [
         r for data in results['tasks'].values() for e in data['rows']
         for r in e['runs']
@@ -377,7 +513,9 @@ def history_entry(results: Dict) -> Dict:
         load_average_end=load_end,
         trained=sum(not r.get('reused', False) for r in runs),
         reused=sum(bool(r.get('reused', False)) for r in runs),
-        row_s=round(sum(r['train_s'] + r['test_s'] for r in runs), 1))
+        row_s=round(
+            sum(r['train_s'] + r['test_s'] + r.get('curve_s', 0.0)
+                for r in runs), 1))
 
 
 def load_job_results(work_dir: str) -> Dict:
@@ -414,14 +552,17 @@ def load_job_results(work_dir: str) -> Dict:
     return with_load_averages(results)
 
 
-def published_config(task: str, name: str) -> str:
+def published_config(task: str,
+                     name: str,
+                     publish_dir: str = PUBLISH_DIR) -> str:
     """Where :func:`publish` puts a row's resolved config (relative to the
     repository root), e.g. ``docs/main_job/configs/semantic/fcn_semeda.py``.
     """
-    return f'{PUBLISH_DIR}/{CONFIGS_DIR}/{task}/{slug(name)}.py'
+    return f'{publish_dir}/{CONFIGS_DIR}/{task}/{slug(name)}.py'
 
 
-def publish_configs(results: Dict) -> List[str]:
+def publish_configs(results: Dict,
+                    publish_dir: str = PUBLISH_DIR) -> List[str]:
     """Copy each row's resolved config (its first seed's: the seeds differ
     only in ``randomness.seed``) to :func:`published_config`, paths inside
     the repository made relative to its root, so that ``python
@@ -444,7 +585,8 @@ def publish_configs(results: Dict) -> List[str]:
                 text = f.read()
             # absolute paths of the run's checkout -> relative to the root
             text = re.sub(re.escape(root.rstrip('/') + '/'), '', text)
-            dst = osp.join(root, published_config(task, e['name']))
+            dst = osp.join(root, published_config(task, e['name'],
+                                                  publish_dir))
             os.makedirs(osp.dirname(dst), exist_ok=True)
             with open(dst, 'w') as f:
                 f.write(text)
@@ -454,7 +596,18 @@ def publish_configs(results: Dict) -> List[str]:
     return missing
 
 
-def publish(results: Dict, work_dir: str, readme: str) -> None:
+def _copy(src: str, dst: str) -> None:
+    """Copy a file unless it is already there (``--publish-only
+    --work-dir docs/main_job`` re-renders the published results in
+    place)."""
+    if osp.abspath(src) != osp.abspath(dst):
+        shutil.copy(src, dst)
+
+
+def publish(results: Dict,
+            work_dir: str,
+            readme: str,
+            publish_dir: str = PUBLISH_DIR) -> None:
     """Copy results, figures and the rows' resolved configs to
     ``docs/main_job/`` and write the README's results block from them. The
     run times of the results published before (same work dir, e.g. ``make
@@ -464,9 +617,11 @@ def publish(results: Dict, work_dir: str, readme: str) -> None:
         results (dict): What ``WORK_DIR/results.json`` holds.
         work_dir (str): The run's work dir (figures, ``tables.json``).
         readme (str): The README with the results block.
+        publish_dir (str): Where, relative to the repository root (the
+            table's, :data:`~.rows.TABLES`).
     """
     root = common.REPO_ROOT
-    out = osp.join(root, PUBLISH_DIR)
+    out = osp.join(root, publish_dir)
     os.makedirs(out, exist_ok=True)
     previous = osp.join(out, RESULTS_JSON)
     history = []
@@ -481,20 +636,23 @@ def publish(results: Dict, work_dir: str, readme: str) -> None:
     results['history'] = [h for h in history if h != entry] + [entry]
     for data in results['tasks'].values():
         for name in data['figures'].values():
-            shutil.copy(osp.join(work_dir, name), osp.join(out, name))
-    publish_configs(results)
+            _copy(osp.join(work_dir, name), osp.join(out, name))
+    publish_configs(results, publish_dir)
     with open(osp.join(out, RESULTS_JSON), 'w') as f:
         json.dump(results, f, indent=2)
     with open(osp.join(out, 'results.md'), 'w') as f:
         f.write(format_results(results, link_prefix(out)))
     with open(readme) as f:
         text = f.read()
-    text = replace_readme_block(text, readme_block(results), readme)
+    text = replace_readme_block(
+        text,
+        readme_block(results, publish_dir,
+                     osp.relpath(osp.abspath(readme), root)), readme)
     with open(readme, 'w') as f:
         f.write(text)
     tables = osp.join(work_dir, TABLES_JSON)
     if osp.isfile(tables):
-        shutil.copy(tables, osp.join(out, TABLES_JSON))
+        _copy(tables, osp.join(out, TABLES_JSON))
     readmes = sorted({
         osp.join(root, e['readme'])
         for data in results['tasks'].values()
@@ -503,5 +661,5 @@ def publish(results: Dict, work_dir: str, readme: str) -> None:
     for method_readme in readmes:
         for block in update_readme(method_readme, root=root):
             log(f'{rel(method_readme)}: rewrote the block {block}')
-    log(f'wrote {PUBLISH_DIR}/results.{{md,json}}, {PUBLISH_DIR}/'
+    log(f'wrote {publish_dir}/results.{{md,json}}, {publish_dir}/'
         f'{TABLES_JSON} and the results block of {readme}')

@@ -6,7 +6,8 @@ Adding a method is one :class:`Row` in :data:`ROWS`::
     Row('FCN + InverseForm', 'configs/inverseform/<compact config>.py',
         'semantic', method_keys=('model.decode_head.loss_decode', ...),
         readme='configs/inverseform/README.md',
-        paper=('<dataset, metric, baseline -> method, table>', 'mIoU'))
+        paper=('<dataset, metric, baseline -> method, table>', 'mIoU'),
+        direction=1)  # the paper's method is higher (-1: lower)
 
 The config must inherit the task's baseline config (semantic:
 ``configs/baseline/fcn_r18-tiny_...``, instance: ``configs/edge_agreement/
@@ -38,6 +39,10 @@ class Row(NamedTuple):
             ``method_keys``; paired differences are to it). Default: the
             task's first row. E.g. AsyInst is BoxInst plus its affinity
             terms, so its baseline is the BoxInst row.
+        direction (int, optional): The paper's direction on its metric
+            (``paper[1]``): +1 the method is higher than its baseline, -1
+            lower; None when the paper claims no direction. Used by
+            :func:`~.stats.paper_verdict`.
     """
     name: str
     config: str
@@ -46,6 +51,7 @@ class Row(NamedTuple):
     readme: Optional[str] = None
     paper: Optional[Tuple[str, str]] = None
     baseline: Optional[str] = None
+    direction: Optional[int] = None
 
 
 def baseline_of(row: Row, rows: Sequence[Row]) -> Row:
@@ -73,7 +79,8 @@ ROWS = [
         method_keys=('model.decode_head.loss_decode', 'custom_hooks'),
         readme='configs/semeda/README.md',
         paper=('Cityscapes val, DeepLab v2 (ImageNet): mIoU 64.1 -> 66.6 '
-               '(+2.5); trimap (1-2 px) mIoU +3.7 (Table 2, Fig. 5)', 'mIoU')),
+               '(+2.5); trimap (1-2 px) mIoU +3.7 (Table 2, Fig. 5)', 'mIoU'),
+        direction=1),
     Row('FCN + boundary BCE', 'configs/inverseform/'
         'fcn-bce_r18-tiny_1xb4-300it_synthetic-cityscapes-256x512.py',
         'semantic',
@@ -94,7 +101,8 @@ ROWS = [
         readme='configs/inverseform/README.md',
         paper=('NYU-Depth-v2, HRNet-w18: mIoU 33.18 -> 34.79 (+1.6), mBA '
                '37.46 -> 40.72 (Table 1); Cityscapes test, HRNet-48 OCR: '
-               '84.2 -> 84.8 (Table 4)', 'mIoU')),
+               '84.2 -> 84.8 (Table 4)', 'mIoU'),
+        direction=1),
     Row(
         'Mask R-CNN', 'configs/edge_agreement/'
         'mask-rcnn_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py',
@@ -107,7 +115,8 @@ ROWS = [
         readme='configs/edge_agreement/README.md',
         paper=('Cityscapes val, Mask R-CNN R-FPN, 28x28 masks: mask AP '
                '15.6 -> 17.7 (+2.1) (Table 5); COCO 18.8 -> 20.2 (Table 1)',
-               'coco/segm_mAP')),
+               'coco/segm_mAP'),
+        direction=1),
     Row('BoxInst', 'configs/asyinst/'
         'boxinst_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py',
         'instance',
@@ -124,14 +133,16 @@ ROWS = [
         baseline='BoxInst',
         readme='configs/asyinst/README.md',
         paper=('Cityscapes val, R50-FPN, boxes only: mask AP BoxInst 21.15 '
-               '-> AsyInst 24.69 (+3.54) (Table 2)', 'coco/segm_mAP')),
+               '-> AsyInst 24.69 (+3.54) (Table 2)', 'coco/segm_mAP'),
+        direction=1),
     Row('DVIS', 'configs/dvis/'
         'dvis_r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py',
         'instance',
         method_keys=('model', 'custom_hooks'),
         readme='configs/dvis/README.md',
         paper=('COCO val2017, mask AP: DVIS-700 R50-FCN 32.6, R101-FCN '
-               '35.3 vs Mask R-CNN R101-FPN 36.5 (Table 3)', 'coco/segm_mAP')),
+               '35.3 vs Mask R-CNN R101-FPN 36.5 (Table 3)', 'coco/segm_mAP'),
+        direction=-1),
 ]
 
 # Per task: the table's title, its metric columns (key in the metrics
@@ -139,7 +150,10 @@ ROWS = [
 # the bar chart, the fine-tuning iterations of every row (``--iters``
 # overrides them; chosen with ``--start-iters`` so that ``make demo`` takes
 # <= 15 min on 2 idle CPU cores) and how rows start from the shared
-# pretrained segmentor.
+# pretrained segmentor; the effect that counts (``target``, points: the
+# half-width an extended run's intervals must reach and the band of "no
+# effect", issue 19) and the metrics whose intervals must reach it
+# (``power``).
 TASKS = OrderedDict(
     semantic=dict(
         title='Semantic segmentation',
@@ -148,7 +162,9 @@ TASKS = OrderedDict(
                  ('mBA', 'mBA', 1.0)],
         boundary=['mBIoU', 'mBF', 'mTrimapIoU@1', 'mBA'],
         iters=100,
-        start='segmentor'),
+        start='segmentor',
+        target=0.5,
+        power=['mIoU', 'mBF']),
     instance=dict(
         title='Instance segmentation',
         metrics=[('coco/segm_mAP', 'mask AP', 100.0),
@@ -157,8 +173,115 @@ TASKS = OrderedDict(
                  ('coco/bbox_mAP', 'box AP', 100.0)],
         boundary=['coco/boundary_mAP', 'coco/boundary_mAP_50'],
         iters=300,
-        start='backbone'),
+        start='backbone',
+        target=1.0,
+        power=['coco/segm_mAP', 'coco/boundary_mAP']),
 )
+
+_COMPACT = 'r18-fpn_1xb2-120iter_synthetic-cityscapes-128x256.py'
+_ASY_DEPTH_KEYS = ('model.data_preprocessor.depth_thresh',
+                   'model.mask_head.loss_depth', 'train_pipeline',
+                   'train_dataloader.dataset.pipeline', 'custom_hooks')
+_TABLE1 = 'Cityscapes val, R50-FPN, boxes only, mask AP: BoxInst 21.145'
+
+#: The AsyInst ablation (the paper's Table 1 and its colour delta sweep,
+#: Table 3, on the synthetic data; issue 19, item 5): every row is the
+#: compact BoxInst (symmetric colour affinity, the baseline) plus what its
+#: ``method_keys`` name. Run with ``--table asyinst-ablation``.
+ASYINST_ABLATION = [
+    Row('BoxInst (sym. colour)', f'configs/asyinst/boxinst_{_COMPACT}',
+        'instance'),
+    Row('asy. colour delta 2.5',
+        f'configs/asyinst/asyinst-asycol_{_COMPACT}',
+        'instance',
+        method_keys=('model.mask_head.loss_color', ),
+        paper=(f'{_TABLE1} -> asy. colour (delta 2.5, gamma 1.5) 24.095 '
+               '(+2.95) (Table 3; Table 2 "w/o depth" 24.10)',
+               'coco/segm_mAP'),
+        direction=1),
+    Row('asy. colour + asy. depth (AsyInst)',
+        f'configs/asyinst/asyinst_{_COMPACT}',
+        'instance',
+        method_keys=('model.mask_head.loss_color', ) + _ASY_DEPTH_KEYS,
+        paper=(f'{_TABLE1} -> AsyInst 24.687 (+3.54) (Table 1)',
+               'coco/segm_mAP'),
+        direction=1),
+    Row('sym. colour + sym. depth',
+        f'configs/asyinst/asyinst-symcol-symdep_{_COMPACT}',
+        'instance',
+        method_keys=_ASY_DEPTH_KEYS,
+        paper=(f'{_TABLE1} -> sym. colour + sym. depth 19.948 (-1.20) '
+               '(Table 1)', 'coco/segm_mAP'),
+        direction=-1),
+    Row('asy. colour delta 1.5',
+        f'configs/asyinst/asyinst-col-d15-g15_{_COMPACT}',
+        'instance',
+        method_keys=('model.mask_head.loss_color', ),
+        paper=(f'{_TABLE1} -> asy. colour (delta 1.5, gamma 1.5) 23.821 '
+               '(+2.68) (Table 3)', 'coco/segm_mAP'),
+        direction=1),
+    Row('asy. colour delta 0.5',
+        f'configs/asyinst/asyinst-col-d05-g15_{_COMPACT}',
+        'instance',
+        method_keys=('model.mask_head.loss_color', ),
+        paper=('not on Cityscapes; iSAID, R50-FPN, mask mAP: BoxInst 19.2 '
+               '-> asy. colour (delta 0.5, gamma 1.5) 19.5 (+0.3) (App. B.2, '
+               'Table 5)', 'coco/segm_mAP'),
+        direction=1),
+]
+
+#: Seeds of the extended protocol (issue 19, item 3), chosen with
+#: ``run_main_job.py --plan --protocol extended`` from the stored 3-seed
+#: results: the most seeds whose estimated time fits 110 min (the issue's
+#: 120 min on the 2-core machine less a 10 % margin for other load; README,
+#: "Extended protocol").
+EXTENDED_SEEDS = 12
+
+#: The tables one command runs (``--table``): their rows, where they are
+#: published (results, figures and the README block) and their protocols
+#: (``--protocol``; the first is the default): ``seeds``, ``iters`` per
+#: task (default :data:`TASKS`' ``iters``), ``curves`` (validation points
+#: per baseline run, 0: none; see :func:`~.runner.curve_iters`) on the
+#: first ``curve_seeds`` seeds, and ``min_seeds`` (fewer is refused: too
+#: few seeds for the protocol's intervals).
+TABLES = OrderedDict([
+    ('main',
+     dict(
+         rows=ROWS,
+         work_dir='work_dirs/main_job',
+         publish_dir='docs/main_job',
+         readme='README.md',
+         protocols=OrderedDict(
+             demo=dict(seeds=[0], curves=0, min_seeds=1),
+             extended=dict(
+                 seeds=list(range(EXTENDED_SEEDS)),
+                 curves=8,
+                 curve_seeds=3,
+                 min_seeds=EXTENDED_SEEDS)))),
+    ('asyinst-ablation',
+     dict(
+         rows=ASYINST_ABLATION,
+         work_dir='work_dirs/asyinst_ablation',
+         publish_dir='docs/asyinst_ablation',
+         readme='configs/asyinst/README.md',
+         protocols=OrderedDict(
+             ablation=dict(
+                 seeds=[0, 1, 2],
+                 iters=dict(instance=1500),
+                 curves=6,
+                 curve_seeds=1,
+                 min_seeds=2)))),
+])
+
+
+def table_of_row(name: str) -> Optional[Row]:
+    """The row called ``name`` in any table of :data:`TABLES` (None if
+    none): the paper direction of results stored without it."""
+    for table in TABLES.values():
+        for row in table['rows']:
+            if row.name == name:
+                return row
+    return None
 
 
 def select_rows(names: Optional[Sequence[str]],

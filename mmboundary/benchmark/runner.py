@@ -33,13 +33,14 @@ from mmboundary.utils.results_doc import machine_description
 from . import process
 from .common import REPO_ROOT, link_prefix, log, rel, slug
 from .data import ensure_data
-from .figures import draw_figures, redraw_figures
+from .figures import curves_name, draw_curves, draw_figures, redraw_figures
 from .process import THREADS, read_metrics
 from .protocol import (as_list, check_rows, config_sha, load_config,
                        resolve_config)
-from .report import (RESULTS_JSON, format_results, load_job_results, publish,
-                     store_tables, summarize_task)
-from .rows import TASKS, Row, scaled_metric, select_rows, task_rows
+from .report import (PUBLISH_DIR, RESULTS_JSON, format_results,
+                     load_job_results, publish, store_tables, summarize_task)
+from .rows import (TABLES, TASKS, Row, baseline_of, scaled_metric, select_rows,
+                   task_rows)
 from .start import ensure_start
 from .trivial import trivial_instance, trivial_semantic
 
@@ -56,12 +57,69 @@ def set_child_threads(n: int) -> None:
     THREADS['n'] = max(1, int(n))
 
 
+def curve_iters(iters: int, points: int) -> List[int]:
+    """The iterations a validation curve of ``points`` points evaluates:
+    every ``max(1, iters // points)`` iterations, and the last one.
+
+    E.g. ``curve_iters(100, 8) = [12, 24, 36, 48, 60, 72, 84, 96, 100]``;
+    ``curve_iters(300, 0) = []`` (no curve).
+    """
+    if points <= 0:
+        return []
+    step = max(1, iters // points)
+    return sorted(set(range(step, iters, step)) | {iters})
+
+
+def wants_curve(row: Row, seed: int, args) -> int:
+    """Validation points of ``row`` at ``seed``: ``args.curves`` for the
+    rows in ``args.curve_rows`` (the baselines) at the first
+    ``args.curve_seeds`` seeds, else 0."""
+    points = getattr(args, 'curves', 0) or 0
+    if not points or row.name not in getattr(args, 'curve_rows', ()):
+        return 0
+    first = list(
+        args.seeds)[:getattr(args, 'curve_seeds', None) or len(args.seeds)]
+    return points if seed in first else 0
+
+
+def add_curve_checkpoints(cfg, points: int):
+    """A copy of a resolved config that also saves the checkpoints of
+    :func:`curve_iters` (nothing else changes: saving draws no random
+    numbers, so the run trains as without them; validation inside the run
+    would draw random numbers (the val sampler's and loader's seeds) and
+    change the training that follows)."""
+    import copy
+    cfg = copy.deepcopy(cfg)
+    iters = cfg.train_cfg['max_iters']
+    cfg.default_hooks['checkpoint']['interval'] = max(1, iters // points)
+    cfg.default_hooks['checkpoint']['max_keep_ckpts'] = -1
+    return cfg
+
+
+def run_test(cfg_path: str, ckpt: str, test_dir: str, log_file: str,
+             prefix: str) -> float:
+    """Evaluate ``ckpt`` on val with ``tools/test.py``; return seconds."""
+    t0 = time.perf_counter()
+    process.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'test.py'), cfg_path, ckpt, '--work-dir',
+        test_dir
+    ], log_file, prefix)
+    return time.perf_counter() - t0
+
+
 def run_row_seed(row: Row, cfg, seed: int, args, start_sha: str) -> Dict:
     """Train and test one row at one seed, or reuse a run of the same
     resolved config from the same start (``start_sha``: the start
-    checkpoint's sha256)."""
+    checkpoint's sha256). A baseline's run at a curve seed
+    (:func:`wants_curve`) also saves the checkpoints of
+    :func:`curve_iters` and tests each: its validation curve
+    (``record['curve']``) and the seconds it cost (``curve_s``)."""
     work_dir = osp.join(args.work_dir, row.task, slug(row.name), f'seed{seed}')
     record_path = osp.join(work_dir, 'row.json')
+    points = wants_curve(row, seed, args)
+    if points:
+        cfg = add_curve_checkpoints(cfg, points)
     sha = hashlib.sha256(
         (config_sha(cfg) + start_sha +
          f'threads={THREADS["n"]}').encode()).hexdigest()  # issue 24
@@ -83,14 +141,27 @@ def run_row_seed(row: Row, cfg, seed: int, args, start_sha: str) -> Dict:
     cfg_path, train_s = process.train(cfg, row.config, work_dir, prefix)
     log(f'{row.name} seed {seed}: evaluating {ckpt} on val')
     test_dir = osp.join(work_dir, 'test')
-    t0 = time.perf_counter()
-    process.run([
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'test.py'), cfg_path, ckpt, '--work-dir',
-        test_dir
-    ], osp.join(work_dir, 'main_job.log'), prefix)
-    test_s = time.perf_counter() - t0
-    metrics = read_metrics(test_dir, TASKS[row.task]['metrics'][0][0])
+    log_file = osp.join(work_dir, 'main_job.log')
+    test_s = run_test(cfg_path, ckpt, test_dir, log_file, prefix)
+    first_key = TASKS[row.task]['metrics'][0][0]
+    metrics = read_metrics(test_dir, first_key)
+    curve, curve_s = [], 0.0
+    for it in curve_iters(iters, points):
+        if it == iters:
+            found = metrics
+        else:
+            log(f'{row.name} seed {seed}: validation curve, iteration {it}')
+            curve_dir = osp.join(work_dir, f'test_iter{it}')
+            curve_s += run_test(cfg_path, osp.join(work_dir, f'iter_{it}.pth'),
+                                curve_dir, log_file, prefix)
+            found = read_metrics(curve_dir, first_key)
+        curve.append(
+            dict(
+                iter=it,
+                metrics={
+                    key: scaled_metric(found, key, scale)
+                    for key, _, scale in TASKS[row.task]['metrics']
+                }))
     record = dict(
         name=row.name,
         config=row.config,
@@ -105,6 +176,8 @@ def run_row_seed(row: Row, cfg, seed: int, args, start_sha: str) -> Dict:
             key: scaled_metric(metrics, key, scale)
             for key, _, scale in TASKS[row.task]['metrics']
         })
+    if curve:
+        record.update(curve=curve, curve_s=round(curve_s, 1))
     with open(record_path, 'w') as f:
         json.dump(record, f, indent=2)
     return dict(record, reused=False)
@@ -155,6 +228,7 @@ def run_rows(rows: Sequence[Row], args, start: Dict,
     cores = os.cpu_count() or 1
     pending = [(seed, row) for seed in args.seeds for row in rows]
     jobs, threads_each = plan_jobs(args.jobs, device, cores, len(pending))
+    args.jobs_used = jobs  # stored: --plan's time estimates divide by it
     set_child_threads(threads_each)
     log(f'{len(pending)} row runs, {jobs} at a time, {threads_each} compute '
         'thread(s) each')
@@ -248,15 +322,17 @@ def run_job(args, command: str) -> int:
         UserError: A bad row name or a row off its table's protocol
             (before anything trains), bad data.
     """
+    table = TABLES[getattr(args, 'table', 'main')]
+    publish_dir = table['publish_dir']
     if args.publish_only:
-        return publish_only(args.work_dir, args.readme)
+        return publish_only(args.work_dir, args.readme, publish_dir)
     process.ECHO['on'] = not getattr(args, 'quiet', False)
     t_start = time.perf_counter()
     load_start = os.getloadavg()[0]
     # issue 24: the code the numbers come from
     source = source_state(REPO_ROOT, paths=SOURCE_INPUTS)
     try:
-        rows = select_rows(args.rows)
+        rows = select_rows(args.rows, table['rows'])
         # the configs as written, then resolved: refuse a row before
         # training
         check_rows(rows, {r.name: load_config(r.config) for r in rows})
@@ -276,6 +352,13 @@ def run_job(args, command: str) -> int:
         raise UserError(str(e)) from None
     log(f'device: {device}; rows: {[r.name for r in rows]}; seeds: '
         f'{args.seeds}')
+    # issue 19: validation curves of the baselines (of the table and of
+    # the rows compared with another row)
+    args.curve_rows = sorted({
+        r.name
+        for r in rows if baseline_of(r, rows) is None or any(
+            baseline_of(o, rows) is r for o in rows)
+    })
 
     records = run_rows(rows, args, start, device)
 
@@ -285,6 +368,14 @@ def run_job(args, command: str) -> int:
         source=source,  # issue 24: the code the numbers come from
         compute=compute_environment(device),  # issue 24: threads, ISA
         seeds=list(args.seeds),
+        jobs=getattr(args, 'jobs_used', None),
+        table=getattr(args, 'table', 'main'),
+        protocol=getattr(args, 'protocol', None),
+        curves=dict(
+            points=getattr(args, 'curves', 0),
+            seeds=list(args.seeds)
+            [:getattr(args, 'curve_seeds', None) or len(args.seeds)],
+            rows=args.curve_rows),
         start=dict({
             k: start.get(k)
             for k in ('key', 'config', 'iters', 'seed', 'train_s', 'status')
@@ -306,6 +397,9 @@ def run_job(args, command: str) -> int:
             figures = draw_figures(task, entries, args.data_root,
                                    args.work_dir, args.num_vis,
                                    device.split(' ')[0])
+            if draw_curves(task, entries,
+                           osp.join(args.work_dir, curves_name(task))):
+                figures['curves'] = curves_name(task)
         except ImportError as e:  # matplotlib is a mmseg/mmdet dependency
             log(f'figures skipped: {e}')
         results['tasks'][task] = dict(
@@ -323,12 +417,14 @@ def run_job(args, command: str) -> int:
     print()
     print(text)
     if args.readme:
-        publish(results, args.work_dir, args.readme)
+        publish(results, args.work_dir, args.readme, publish_dir)
     print(f'Logs, checkpoints and figures: {args.work_dir}/')
     return 0
 
 
-def publish_only(work_dir: str, readme: Optional[str]) -> int:
+def publish_only(work_dir: str,
+                 readme: Optional[str],
+                 publish_dir: str = PUBLISH_DIR) -> int:
     """Train nothing: publish ``WORK_DIR/results.json`` to ``docs/main_job/``
     and ``readme``'s results block; the figures that stored data allows are
     redrawn first (:func:`~.figures.redraw_figures`).
@@ -348,5 +444,5 @@ def publish_only(work_dir: str, readme: Optional[str]) -> int:
     except ImportError as e:  # matplotlib is a mmseg/mmdet dependency
         log(f'figures not redrawn: {e}')
     store_tables(work_dir, results)
-    publish(results, work_dir, readme)
+    publish(results, work_dir, readme, publish_dir)
     return 0

@@ -153,3 +153,45 @@ def test_figures_are_drawn_stored_and_redrawn(tiny_root, tmp_path,
     ]
     for name in figures.values():
         assert (cv2.imread(str(tmp_path / name)) == drawn[name]).all(), name
+
+
+def test_curves_figure_draws_every_curve_run(tmp_path):
+    """Issue 19, item 2: one line per baseline run with a curve, one panel
+    per metric of the convergence check; redrawn from the results."""
+    recs = records(
+        {
+            'FCN (CE)': ([30.0, 31.0], [20.0, 21.0]),
+            'FCN + SEMEDA': ([31.0, 32.0], [21.0, 22.0]),
+        },
+        seeds=(0, 1))
+    for run in recs['FCN (CE)']:
+        run['curve'] = [
+            dict(iter=i, metrics=dict(mIoU=20.0 + i / 10, mBF=10.0 + i / 20))
+            for i in (25, 50, 75, 100)
+        ]
+    entries = summarize_task('semantic', recs, two_semantic_rows())
+    fig, legend = job.curves_figure('semantic', entries)
+    axes = fig.axes
+    assert [a.get_ylabel() for a in axes] == ['mIoU (%)', 'mBF (%)']
+    assert [t.get_text() for t in legend.get_texts()
+            ] == ['FCN (CE) (seed 0)', 'FCN (CE) (seed 1)']
+    line = axes[0].get_lines()[0]
+    assert list(line.get_xdata()) == [25, 50, 75, 100]
+    assert list(line.get_ydata()) == [22.5, 25.0, 27.5, 30.0]
+    path = tmp_path / job.curves_name('semantic')
+    assert job.draw_curves('semantic', entries, str(path))
+    assert cv2.imread(str(path)) is not None
+    path.unlink()
+    res = dict(
+        tasks=dict(
+            semantic=dict(
+                rows=entries, figures=dict(
+                    curves=job.curves_name('semantic')))))
+    assert job.redraw_figures(res, str(tmp_path)) == ['semantic_curves.png']
+    assert path.is_file()
+    # no curves: nothing drawn
+    for run in recs['FCN (CE)']:
+        del run['curve']
+    entries = summarize_task('semantic', recs, two_semantic_rows())
+    assert job.curves_figure('semantic', entries) is None
+    assert not job.draw_curves('semantic', entries, str(tmp_path / 'x.png'))

@@ -354,3 +354,52 @@ def test_instance_backbone_takes_the_segmentors_weights(tmp_path):
     assert [o.shape[-1] for o in outs] == [16, 8, 4]  # strides 4, 8, 16
     with pytest.raises(ValueError, match="'MixVisionTransformer' has no"):
         job.instance_backbone(dict(type='MixVisionTransformer'), ckpt)
+
+
+# ------------------------------- issue 19, item 5: the AsyInst ablation
+def test_ablation_rows_differ_from_boxinst_only_under_their_keys():
+    """Every ablation row is the compact BoxInst plus what its method_keys
+    name (as written and resolved); the values under them are the paper's
+    variants."""
+    from mmboundary.benchmark.rows import ASYINST_ABLATION, TABLES
+    rows = ASYINST_ABLATION
+    assert TABLES['asyinst-ablation']['rows'] is rows
+    written = {r.name: job.load_config(r.config) for r in rows}
+    job.check_rows(rows, written)
+    resolved = {
+        r.name:
+        job.resolve_config(
+            job.load_config(r.config), r.task, 1500, '/data/cs', 0,
+            _fake_start())
+        for r in rows
+    }
+    job.check_rows(rows, resolved)
+    base = written['BoxInst (sym. colour)']
+    head = base.model.mask_head
+    assert (head.loss_color.delta, head.loss_color.gamma,
+            head.loss_depth) == (0.0, 0.0, None)
+
+    def affinity(name):
+        h = written[name].model.mask_head
+        depth = None if h.loss_depth is None else (h.loss_depth.delta,
+                                                   h.loss_depth.gamma)
+        return (h.loss_color.delta, h.loss_color.gamma), depth
+
+    assert affinity('asy. colour delta 2.5') == ((2.5, 1.5), None)
+    assert affinity('asy. colour delta 1.5') == ((1.5, 1.5), None)
+    assert affinity('asy. colour delta 0.5') == ((0.5, 1.5), None)
+    assert affinity('asy. colour + asy. depth (AsyInst)') == ((2.5, 1.5),
+                                                              (3.5, 2.5))
+    assert affinity('sym. colour + sym. depth') == ((0.0, 0.0), (0.0, 0.0))
+    assert written['sym. colour + sym. depth'].model.data_preprocessor \
+        .depth_thresh == 0.01
+    # only the colour key differs for the colour-only rows
+    for name in ('asy. colour delta 2.5', 'asy. colour delta 0.5'):
+        assert {
+            k.split('.')[0] + '.' + k.split('.')[1] + '.' + k.split('.')[2]
+            for k in job.config_differences(written[name], base)
+        } == {'model.mask_head.loss_color'}
+    # directions: Table 1 sym/sym is below BoxInst, the others above
+    assert [r.direction for r in rows] == [None, 1, 1, -1, 1, 1]
+    # the resolved budget and warm-ups are the ablation's
+    assert {cfg.train_cfg.max_iters for cfg in resolved.values()} == {1500}

@@ -362,3 +362,143 @@ def test_publish_only_migrates_results_of_the_old_format(
     assert 'load average 1.2 / 2.0 at the start and end' in text
     assert 'measured: 0.5 min; load average 0.7 / 1.3' in text
     assert '| FCN + SEMEDA - FCN (CE) |' in method_readme.read_text()
+
+
+# ------------------------------------------------- issue 19: verdicts
+def _semeda_entries(semeda_miou, with_curve=False):
+    rows = two_semantic_rows()
+    recs = records({
+        'FCN (CE)': ([30.0, 30.0, 30.0], [20.0, 21.0, 22.0]),
+        'FCN + SEMEDA': (semeda_miou, [21.0, 22.1, 23.05]),
+    })
+    if with_curve:
+        for run, last in zip(recs['FCN (CE)'], (30.4, 30.3, 31.0)):
+            run['curve'] = [
+                dict(iter=it, metrics=dict(mIoU=v, mBF=None))
+                for it, v in ((100, 20.0), (200, 29.0), (240, 29.5), (300,
+                                                                      last))
+            ]
+    return job.summarize_task('semantic', recs, rows)
+
+
+def test_verdicts_and_power_in_the_differences():
+    # mIoU diffs 1, 1.2, 1.1: mean 1.1, std 0.1, half 4.302653 * 0.1 /
+    # sqrt(3) = 0.248414: [0.85, 1.35], above 0, SEMEDA's paper direction
+    entries = _semeda_entries([31.0, 31.2, 31.1])
+    semeda = entries[1]
+    assert semeda['paper_direction'] == 1
+    assert job.row_verdict('semantic', semeda,
+                           entries) == ('mIoU', 'reproduced')
+    assert job.power_check('semantic', semeda) == [
+        ('mIoU', pytest.approx(0.248414, abs=1e-6), True)
+    ]
+    text = job.format_differences('semantic', entries)
+    assert ("- FCN + SEMEDA, verdict against the paper (target ±0.5 points):"
+            " reproduced in the paper's direction (mIoU).") in text
+    assert ('- FCN + SEMEDA, interval half-widths against the target 0.5: '
+            'mIoU 0.25 (met).') in text
+    # diffs 1, 2.5, 2: [-0.06, +3.73] holds 0, wider than 0.5
+    entries = _semeda_entries([31.0, 32.5, 32.0])
+    assert job.row_verdict('semantic', entries[1], entries)[1] == \
+        'inconclusive'
+    assert job.format_power('semantic', entries[1]) == 'mIoU 1.90 (not met)'
+    # diffs -1, -1.2, -1.1: reversed
+    entries = _semeda_entries([29.0, 28.8, 28.9])
+    assert job.row_verdict('semantic', entries[1], entries)[1] == 'reversed'
+    # diffs 0.1, -0.1, 0: [-0.25, +0.25] inside +-0.5
+    entries = _semeda_entries([30.1, 29.9, 30.0])
+    assert job.row_verdict('semantic', entries[1], entries)[1] == \
+        'no_effect'
+    claims = job.format_claims(dict(tasks=dict(semantic=dict(rows=entries))))
+    assert '| no effect as large as the target (mIoU) |' in claims
+    # the baseline has none; one seed: no verdict
+    assert job.row_verdict('semantic', entries[0], entries) is None
+    one = job.summarize_task(
+        'semantic',
+        records(
+            {
+                'FCN (CE)': ([30.0], [20.0]),
+                'FCN + SEMEDA': ([29.0], [20.5])
+            },
+            seeds=(0, )), two_semantic_rows())
+    assert job.row_verdict('semantic', one[1], one)[1] == 'one_seed'
+    assert job.power_check('semantic', one[1]) == []
+
+
+def test_verdict_at_the_floor_and_of_old_results():
+    entries = _semeda_entries([30.0, 30.0, 30.0])
+    for e in entries:
+        for run in e['runs']:
+            run['metrics']['mIoU'] = 0.0
+    entries[1]['difference']['mIoU'] = dict(
+        mean=0.0, low=0.0, high=0.0, std=0.0, n=3, verdict='within noise')
+    assert job.row_verdict('semantic', entries[1], entries)[1] == 'floor'
+    # results stored before the direction was kept: the current row's
+    del entries[1]['paper_direction']
+    assert job.direction_of(entries[1]) == 1
+    assert job.direction_of(dict(name='gone')) is None
+
+
+def test_convergence_lines_in_the_table():
+    entries = _semeda_entries([31.0, 31.2, 31.1], with_curve=True)
+    conv = entries[0]['convergence']['mIoU']
+    # last quarter of 300 iterations: 240 and 300
+    assert [(c['seed'], c['converged'])
+            for c in conv] == [(0, True), (1, True), (2, False)]
+    assert [c['spread'] for c in conv
+            ] == [pytest.approx(0.9),
+                  pytest.approx(0.8),
+                  pytest.approx(1.5)]
+    # mBF has no values: not checked
+    assert [c['converged'] for c in entries[0]['convergence']['mBF']] == \
+        [None] * 3
+    table = job.format_table('semantic', entries, dict(name='t', metrics={}))
+    assert ('- **Warning: not converged** (FCN (CE): validation curve over '
+            'seeds [0, 1, 2]; largest last-quarter move (points): mIoU '
+            '1.50; >= 1 point for mIoU seed 2).') in table
+    entries = _semeda_entries([31.0, 31.2, 31.1], with_curve=True)
+    for run in entries[0]['runs']:
+        run['curve'][-1]['metrics']['mIoU'] = 29.6
+    entries = job.summarize_task('semantic',
+                                 {e['name']: e['runs']
+                                  for e in entries}, two_semantic_rows())
+    assert job.format_convergence('semantic', entries) == [
+        'Convergence not checked (FCN (CE): validation curve over seeds '
+        '[0, 1, 2]; largest last-quarter move (points): mIoU 0.10; fewer '
+        'than 2 points in the last quarter for mBF).'
+    ]
+
+
+def test_readme_block_of_a_table_published_elsewhere(tmp_path, monkeypatch):
+    """The ablation's block lives in configs/asyinst/README.md: its links
+    and figures are relative to that README."""
+    from mmboundary.benchmark import common
+    monkeypatch.setattr(common, 'REPO_ROOT', str(tmp_path))
+    res = results('python a', 60.0)
+    block = job.readme_block(res, 'docs/asyinst_ablation',
+                             'configs/asyinst/README.md')
+    assert ('Stored results: [docs/asyinst_ablation/results.json]'
+            '(../../docs/asyinst_ablation/results.json).') in block
+    assert '![semantic boundaries](../../docs/asyinst_ablation/' \
+        'semantic_boundaries.png)' in block
+    assert job.readme_block(res) == job.readme_block(res, job.PUBLISH_DIR,
+                                                     'README.md')
+
+
+def test_publish_in_place_rerenders(tmp_path, monkeypatch):
+    """``--publish-only --work-dir docs/main_job`` re-renders the stored
+    results where they are (no copy of a file onto itself), keeping the
+    history as it was."""
+    work_dir, readme, _ = publish_tree(tmp_path, monkeypatch)
+    first = results('python a', 120.0)
+    job.store_tables(str(work_dir), first)
+    job.publish(first, str(work_dir), str(readme))
+    out = tmp_path / job.PUBLISH_DIR
+    stored = json.loads((out / 'results.json').read_text())
+    readme.write_text(f'# x\n\n{job.README_BEGIN}\nold\n{job.README_END}\n')
+    job.store_tables(str(out), stored)
+    job.publish(stored, str(out), str(readme))
+    again = json.loads((out / 'results.json').read_text())
+    assert again['history'] == stored['history']
+    assert job.readme_block(again) in readme.read_text()
+    assert (out / 'semantic_boundaries.png').read_bytes() == b'png'

@@ -204,3 +204,74 @@ def test_a_row_run_keeps_its_resolved_config_beside_its_record(
     # another start: retrained
     assert not runner.run_row_seed(row, cfg, 3, args, 'other')['reused']
     assert calls == ['train.py', 'test.py'] * 2
+
+
+# ------------------------------------- issue 19: validation curves
+def test_curve_iters_and_which_runs_get_one():
+    assert runner.curve_iters(100, 8) == [12, 24, 36, 48, 60, 72, 84, 96, 100]
+    assert runner.curve_iters(300, 6) == [50, 100, 150, 200, 250, 300]
+    assert runner.curve_iters(5, 8) == [1, 2, 3, 4, 5]
+    assert runner.curve_iters(300, 0) == []
+    row = two_semantic_rows()[0]
+    args = _args([4, 5, 6], 1)
+    assert runner.wants_curve(row, 4, args) == 0  # curves off
+    args.curves, args.curve_rows, args.curve_seeds = 8, [row.name], 2
+    assert [runner.wants_curve(row, s, args) for s in (4, 5, 6)] == [8, 8, 0]
+    assert runner.wants_curve(two_semantic_rows()[1], 4, args) == 0
+    args.curve_seeds = None  # every seed
+    assert runner.wants_curve(row, 6, args) == 8
+
+
+def test_a_baseline_run_records_its_validation_curve(tmp_path, monkeypatch):
+    """The curve's checkpoints are saved by the same training (only the
+    checkpoint hook's interval changes) and each is tested; the final
+    point is the run's own test."""
+    import json
+
+    from mmengine.config import Config
+
+    from mmboundary.benchmark import protocol
+    from mmboundary.benchmark.rows import task_rows
+    calls = []
+
+    def run(cmd, log_file, prefix=''):
+        work_dir = cmd[cmd.index('--work-dir') + 1]
+        if cmd[1].endswith('train.py'):
+            calls.append('train')
+            cfg = Config.fromfile(cmd[2])
+            iters = cfg.train_cfg.max_iters
+            step = cfg.default_hooks.checkpoint.interval
+            for it in list(range(step, iters, step)) + [iters]:
+                with open(osp.join(work_dir, f'iter_{it}.pth'), 'wb') as f:
+                    f.write(b'weights')
+            return
+        it = int(osp.basename(cmd[3])[len('iter_'):-len('.pth')])
+        calls.append(it)
+        os.makedirs(osp.join(work_dir, 'ts'))
+        with open(osp.join(work_dir, 'ts', 'ts.json'), 'w') as f:
+            json.dump({'mIoU': 30.0 + it / 100, 'mBF': 20.0}, f)
+
+    monkeypatch.setattr(process, 'run', run)
+    row = task_rows('semantic')[0]
+    cfg = protocol.resolve_config(
+        protocol.load_config(row.config), 'semantic', 8, '/d', 0, None)
+    args = _args([0], 1)
+    args.work_dir = str(tmp_path)
+    args.curves, args.curve_rows, args.curve_seeds = 4, [row.name], 1
+    record = runner.run_row_seed(row, cfg, 0, args, 'startsha')
+    assert calls == ['train', 8, 2, 4, 6]
+    assert [(p['iter'], p['metrics']['mIoU'])
+            for p in record['curve']] == [(2, 30.02), (4, 30.04), (6, 30.06),
+                                          (8, 30.08)]
+    assert record['metrics']['mIoU'] == 30.08
+    # the resolved config differs only in the checkpoint hook
+    ran = Config.fromfile(record['resolved_config'])
+    assert protocol.config_differences(ran, cfg) == [
+        'default_hooks.checkpoint.interval',
+        'default_hooks.checkpoint.max_keep_ckpts'
+    ]
+    assert cfg.default_hooks.checkpoint.interval == 8  # not changed
+    # without curves the same row is another run (not reused)
+    args.curves = 0
+    record = runner.run_row_seed(row, cfg, 0, args, 'startsha')
+    assert not record['reused'] and 'curve' not in record

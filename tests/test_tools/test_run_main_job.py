@@ -104,7 +104,7 @@ def test_main_keeps_the_two_load_averages(tmp_path, monkeypatch):
                         (loads.pop(0), 0.0, 0.0))
     for name in ('check_rows', 'ensure_data'):
         monkeypatch.setattr(runner, name, lambda *args: None)
-    monkeypatch.setattr(runner, 'select_rows', lambda names: rows)
+    monkeypatch.setattr(runner, 'select_rows', lambda names, table_rows: rows)
     monkeypatch.setattr(runner, 'pick_device', lambda: 'cpu')
     monkeypatch.setattr(
         runner, 'ensure_start', lambda *args: dict(
@@ -142,3 +142,64 @@ def test_main_keeps_the_two_load_averages(tmp_path, monkeypatch):
     assert runner.load_job_results(str(work_dir))['command'] == \
         res['command']
     assert set(results('c', 1.0)) - set(res) == set()
+
+
+# ------------------------------------------- issue 19: protocols, tables
+def test_protocol_presets_and_tables():
+    from mmboundary.benchmark.rows import EXTENDED_SEEDS
+    args = job.parse_args([])
+    assert (args.table, args.protocol, args.curves) == ('main', 'demo', 0)
+    assert args.work_dir == 'work_dirs/main_job'
+    args = job.parse_args(['--protocol', 'extended'])
+    assert args.seeds == list(range(EXTENDED_SEEDS))
+    assert (args.curves, args.curve_seeds) == (8, 3)
+    assert args.iters == dict(semantic=100, instance=300)
+    # more seeds than the preset are fine; --curves overrides
+    args = job.parse_args([
+        '--protocol', 'extended', '--seeds', *map(str, range(20)), '--curves',
+        '0'
+    ])
+    assert len(args.seeds) == 20 and args.curves == 0
+    args = job.parse_args(['--table', 'asyinst-ablation'])
+    assert (args.protocol, args.seeds) == ('ablation', [0, 1, 2])
+    assert args.iters == dict(semantic=100, instance=1500)
+    assert args.work_dir == 'work_dirs/asyinst_ablation'
+    args = job.parse_args(
+        ['--table', 'asyinst-ablation', '--iters', 'instance=40'])
+    assert args.iters['instance'] == 40
+
+
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        # issue 19, item 3: too few seeds for the protocol's intervals
+        (['--protocol', 'extended', '--seeds', '0'
+          ], '--seeds 0: too few seeds for the intervals of --protocol '
+         'extended, which needs at least'),
+        (['--table', 'asyinst-ablation', '--seeds', '4'
+          ], '--seeds 4: too few seeds for the intervals of --protocol '
+         'ablation, which needs at least 2'),
+        (['--protocol', 'ablation'], "--protocol ablation: not a protocol of "
+         "the main table; choose from ['demo', 'extended']"),
+        (['--table', 'nope'], "invalid choice: 'nope'"),
+        (['--curves', '-1'], '--curves -1: give 0 (none) or more'),
+        (['--plan', '--budget-min', '0'], '--budget-min 0.0: give minutes'),
+    ])
+def test_bad_protocol_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        job.parse_args(argv)
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_plan_prints_and_refuses_one_seed(tmp_path, capsys):
+    assert job.main(['--plan']) == 0
+    out = capsys.readouterr().out
+    assert out.startswith('Power plan from docs/main_job/results.json')
+    assert '| FCN + SEMEDA | FCN (CE) | mIoU | 3 |' in out
+    one = tmp_path / 'one.json'
+    one.write_text(json.dumps(results('python x', 1.0)))
+    with pytest.raises(UserError, match='too few seeds for an interval'):
+        job.main(['--plan', str(one)])
+    with pytest.raises(UserError, match='no such file'):
+        job.main(['--plan', str(tmp_path / 'none.json')])

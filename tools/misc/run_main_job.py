@@ -4,6 +4,10 @@
     python tools/misc/run_main_job.py                  # make demo: seed 0
     python tools/misc/run_main_job.py --seeds 0 1 2    # the full protocol
     python tools/misc/run_main_job.py --rows 'FCN + SEMEDA'
+    python tools/misc/run_main_job.py --protocol extended --readme README.md
+    python tools/misc/run_main_job.py --plan           # seeds for the target
+    python tools/misc/run_main_job.py --table asyinst-ablation \
+        --readme configs/asyinst/README.md
 
 A thin command line over :mod:`mmboundary.benchmark` (rows and protocol
 check, shared start, runner, statistics, report and figures; see
@@ -31,9 +35,11 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
 from mmboundary.benchmark import ROWS, TASKS, run_job  # noqa: E402
+from mmboundary.benchmark.power import format_plan, plan_power  # noqa: E402
+from mmboundary.benchmark.rows import TABLES  # noqa: E402
 from mmboundary.benchmark.start import START_ITERS, START_SEED  # noqa: E402
 from mmboundary.utils.cli import strict_parser  # noqa: E402
-from mmboundary.utils.cli import add_quiet, run_cli  # noqa: E402
+from mmboundary.utils.cli import UserError, add_quiet, run_cli  # noqa: E402
 
 TOOL = 'tools/misc/run_main_job.py'
 
@@ -56,7 +62,47 @@ def parse_args(argv=None):
         epilog='Rows: ' + '; '.join(f'{r.name!r} ({r.task})' for r in ROWS))
     parser.add_argument('--data-root', default='data/synthetic_cityscapes')
     parser.add_argument('--data-seed', type=int, default=0)
-    parser.add_argument('--work-dir', default='work_dirs/main_job')
+    parser.add_argument(
+        '--table',
+        default='main',
+        choices=list(TABLES),
+        help='the table to run: main (every method) or asyinst-ablation '
+        "(the AsyInst paper's Table 1 on this data)")
+    parser.add_argument(
+        '--protocol',
+        default=None,
+        help='preset of seeds, iterations and validation curves (main: '
+        'demo (default), extended; asyinst-ablation: ablation); '
+        '--seeds/--iters/--curves given override it')
+    parser.add_argument(
+        '--curves',
+        type=int,
+        default=None,
+        metavar='N',
+        help="validation points per baseline run (the table's and the "
+        "rows' own baselines; 0: none; default: the protocol's)")
+    parser.add_argument(
+        '--plan',
+        nargs='?',
+        const='docs/main_job/results.json',
+        default=None,
+        metavar='RESULTS_JSON',
+        help='train nothing: print the seeds each row needs for the '
+        "target interval half-width and the time estimate, from a stored "
+        'results.json (default docs/main_job/results.json) and the '
+        "--protocol's curves")
+    parser.add_argument(
+        '--budget-min',
+        type=float,
+        default=110.0,
+        help='wall-time budget of --plan (minutes; default: 120 less a 10 %% '
+        'margin for other load, the budget the extended protocol was '
+        'chosen with)')
+    parser.add_argument(
+        '--work-dir',
+        default=None,
+        help="default: the table's (work_dirs/main_job, "
+        'work_dirs/asyinst_ablation)')
     parser.add_argument(
         '--start-dir',
         default='work_dirs/main_job_start',
@@ -115,16 +161,41 @@ def parse_args(argv=None):
         "this README's results block")
     add_quiet(parser)
     args = parser.parse_args(argv)
+    table = TABLES[args.table]
+    protocols = table['protocols']
+    if args.protocol is None:
+        args.protocol = next(iter(protocols))
+    if args.protocol not in protocols:
+        parser.error(f'--protocol {args.protocol}: not a protocol of the '
+                     f'{args.table} table; choose from {list(protocols)}')
+    preset = protocols[args.protocol]
+    if not getattr(args, '_given_seeds', False):
+        args.seeds = list(preset['seeds'])
+    elif len(args.seeds) < preset['min_seeds']:
+        parser.error(
+            f'--seeds {" ".join(map(str, args.seeds))}: too few seeds for '
+            f'the intervals of --protocol {args.protocol}, which needs at '
+            f"least {preset['min_seeds']} (leave --seeds out for its "
+            f"{len(preset['seeds'])}, or give another --protocol)")
+    if args.curves is None:
+        args.curves = preset.get('curves', 0)
+    elif args.curves < 0:
+        parser.error(f'--curves {args.curves}: give 0 (none) or more')
+    args.curve_seeds = preset.get('curve_seeds')
+    if args.work_dir is None:
+        args.work_dir = table['work_dir']
+    if args.budget_min <= 0:
+        parser.error(f'--budget-min {args.budget_min}: give minutes > 0')
     if args.jobs is not None and args.jobs < 1:
         parser.error(f'--jobs {args.jobs}: give at least 1')
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds {args.seeds}: a seed is given twice; each '
                      'seed is one paired run of every row')
     try:
-        args.iters = dict({
-            t: v['iters']
-            for t, v in TASKS.items()
-        }, **parse_iters(args.iters))
+        iters = {t: v['iters'] for t, v in TASKS.items()}
+        iters.update(preset.get('iters', {}))
+        iters.update(parse_iters(args.iters))
+        args.iters = iters
     except ValueError as e:
         parser.error(str(e))
     return args
@@ -155,8 +226,30 @@ def command_line(argv: Sequence[str]) -> str:
         for a in argv)
 
 
+def print_plan(args) -> int:
+    """``--plan``: the power plan of a stored results.json."""
+    import json
+    path = args.plan
+    if not osp.isfile(path) and osp.isfile(osp.join(REPO_ROOT, path)):
+        path = osp.join(REPO_ROOT, path)  # the stored results, from anywhere
+    if not osp.isfile(path):
+        raise UserError(f'--plan {path}: no such file; give a results.json '
+                        'the main job wrote (e.g. docs/main_job/results.json)')
+    with open(path) as f:
+        results = json.load(f)
+    plan = plan_power(
+        results,
+        budget_min=args.budget_min,
+        curves=args.curves,
+        curve_seeds=args.curve_seeds or len(args.seeds))
+    print(format_plan(plan, args.plan))
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.plan:
+        return print_plan(args)
     for name in ('data_root', 'work_dir', 'start_dir', 'readme'):
         if getattr(args, name):  # relative to the caller's directory
             setattr(args, name, osp.abspath(getattr(args, name)))
