@@ -185,7 +185,8 @@ def affinity_edge_stats(cfg,
                         num_batches: Optional[int] = None,
                         depth_threshs: Optional[Sequence[float]] = None,
                         data_root: Optional[str] = None,
-                        progress: Optional[Iterable] = None) -> Dict:
+                        progress: Optional[Iterable] = None,
+                        seed: int = 0) -> Dict:
     """Count the in-box edges of a BoxInst / AsyInst config's training data.
 
     Args:
@@ -199,6 +200,9 @@ def affinity_edge_stats(cfg,
             (the train dataset's ``data_root``).
         progress (callable, optional): ``progress(total)`` returning an
             object with ``update()`` and ``close()`` (a progress bar).
+        seed (int): Seeds the global RNGs (``random``, numpy, torch) that
+            the pipeline's random transforms (``RandomFlip``) draw from, so
+            a rerun counts the same edges.
 
     Returns:
         dict: ``colour`` and ``depth`` (tau_d -> counts) as in
@@ -210,7 +214,7 @@ def affinity_edge_stats(cfg,
         ValueError: the preprocessor is not an ``AsyInstDataPreprocessor``.
     """
     from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
+    from mmengine.runner import Runner, set_random_seed
 
     from mmboundary.registry import MMDET_MODELS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -235,7 +239,8 @@ def affinity_edge_stats(cfg,
     ds['pipeline'] = _with_masks(ds['pipeline'])
     if data_root is not None:
         ds['data_root'] = data_root
-    loader = Runner.build_dataloader(loader_cfg, seed=0)
+    set_random_seed(seed)
+    loader = Runner.build_dataloader(loader_cfg, seed=seed)
     total_batches = len(loader) if num_batches is None else min(
         num_batches, len(loader))
     bar = progress(total_batches) if progress is not None else None
