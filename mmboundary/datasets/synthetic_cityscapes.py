@@ -769,10 +769,12 @@ def generate(out,
         num_val=num_val,
         height=height,
         width=width)
-    if overwrite and convert is None and _was_converted(out) and \
-            osp.isfile(osp.join(out, MARKER)):
-        raise ValueError('generate(overwrite=True) on a converted root '
-                         'needs convert= to convert it again')
+    old = read_marker(out) if osp.isdir(out) else None
+    if overwrite and convert is None and old is not None and any(
+            old.get(k) != settings[k]
+            for k in SETTING_KEYS) and _was_converted(out):
+        raise ValueError('generate(overwrite=True) rewriting a converted '
+                         'root needs convert= to convert it again')
     state = prepare_root(out, settings, overwrite)
     frames = [
         frame_stem(split, idx)

@@ -195,3 +195,27 @@ def test_a_changed_data_version_changes_the_cache_keys(tmp_path):
     assert len({v1, v2, real}) == 3
     assert pretrain_cache_key({}, v1) != pretrain_cache_key({}, v2)
     assert inverse_net_cache_key({}, v1) != inverse_net_cache_key({}, v2)
+
+
+def test_overwriting_a_converted_root_needs_a_converter(tmp_path):
+    out = str(tmp_path / 'cs')
+    kw = dict(num_train=1, num_val=0, height=64, width=128, verbose=False)
+    syn.generate(out, seed=0, **kw)
+    (tmp_path / 'cs' / 'train.txt').write_text('aachen/x\n')  # converted
+    # same settings: nothing to rewrite, so nothing to convert
+    assert syn.generate(
+        out, seed=0, overwrite=True,
+        **kw) == ['train/aachen/aachen_000000_000019']
+    with pytest.raises(ValueError, match='needs convert='):
+        syn.generate(out, seed=1, overwrite=True, **kw)
+    assert (tmp_path / 'cs' / 'train.txt').is_file()  # nothing removed
+    converted = []
+    syn.generate(
+        out,
+        seed=1,
+        overwrite=True,
+        convert=lambda root, quiet: converted.append((root, quiet)),
+        **kw)
+    assert converted == [(out, True)]
+    assert not (tmp_path / 'cs' / 'train.txt').exists()
+    assert syn.read_marker(out)['seed'] == 1
