@@ -39,7 +39,7 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     ('mmboundary.models.data_preprocessors', 'mmboundary.models.detectors',
      'mmboundary.models.segmentors'),
     ('=mmboundary.models', ),
-    ('mmboundary.engine.pretraining', ),
+    ('mmboundary.engine.pretraining', 'mmboundary.engine.affinity_stats'),
     ('mmboundary.engine.hooks', ),
     ('=mmboundary.engine', ),
     ('=mmboundary', ),

@@ -2,17 +2,16 @@
 """The benchmark's data: the synthetic Cityscapes-format dataset,
 generated when missing and converted when not yet converted."""
 import glob
-import json
 import os.path as osp
 import sys
 from typing import List
 
+from mmboundary.datasets.synthetic_cityscapes import (DATA_VERSION, MARKER,
+                                                      read_marker)
 from mmboundary.utils.cli import UserError
 from .common import REPO_ROOT, log, rel
 from .process import run
 
-#: The file the generator writes into a dataset it made (its settings).
-MARKER = '.mmboundary_synthetic_cityscapes.json'
 CONVERTERS = 'tools/dataset_converters'
 
 
@@ -49,14 +48,24 @@ def ensure_data(root: str, seed: int, log_file: str) -> None:
     tools = osp.join(REPO_ROOT, CONVERTERS)
     marker = osp.join(root, MARKER)
     regenerate = not osp.isdir(root)
+    why = 'missing'
     # ours: regenerate (the generator's --overwrite rewrites everything,
-    # lists and conversions included) if other settings or incomplete
+    # lists and conversions included) if another data version, other
+    # settings or incomplete
     if osp.isfile(marker):
-        with open(marker) as f:
-            settings = json.load(f)
+        settings = read_marker(root)
         images = glob.glob(osp.join(root, 'leftImg8bit', '*', '*', '*.png'))
-        regenerate = settings.get('seed') != seed or len(images) != (
-            settings.get('num_train', 0) + settings.get('num_val', 0))
+        expected = settings.get('num_train', 0) + settings.get('num_val', 0)
+        if settings['version'] != DATA_VERSION:
+            why = (f'its data are version {settings["version"]}, the '
+                   f'generator writes version {DATA_VERSION}')
+        elif settings.get('seed') != seed:
+            why = f'its seed is {settings.get("seed")}, not {seed}'
+        elif len(images) != expected:
+            why = f'it holds {len(images)} of its {expected} images'
+        else:
+            why = ''
+        regenerate = bool(why)
     elif not regenerate and not all(
             osp.isdir(osp.join(root, d)) for d in ('leftImg8bit', 'gtFine')):
         raise UserError(
@@ -65,7 +74,8 @@ def ensure_data(root: str, seed: int, log_file: str) -> None:
             f'`{generate_command(root, seed)}` or give a missing folder '
             '(the main job generates it)')
     if regenerate:
-        log(f'generating the synthetic dataset in {root}')
+        log(f'generating the synthetic dataset in {root} ({why}'
+            f'{"; --overwrite" if osp.isfile(marker) else ""})')
         run([
             sys.executable,
             osp.join(tools, 'generate_synthetic_cityscapes.py'), '--out', root,

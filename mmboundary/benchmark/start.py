@@ -1,10 +1,11 @@
 # Copyright (c) mmboundary contributors. All rights reserved.
 """The shared start: the semantic baseline config (a whole compact FCN
 segmentor, plain cross-entropy) trained once and cached, keyed by the
-sha256 of the resolved config, the training files and
-:data:`START_RECIPE` (like SEMEDA's edge-net cache). A cache whose inputs
-changed (stale) or whose checkpoint does not verify (corrupted) is rebuilt,
-with a message saying why. Every row starts from it."""
+sha256 of the resolved config, the training files, the synthetic data
+version and :data:`START_RECIPE` (like SEMEDA's edge-net cache). A cache
+whose inputs changed (stale) or whose checkpoint does not verify
+(corrupted) is rebuilt, with a message saying why. Every row starts from
+it."""
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
+from mmboundary.datasets.synthetic_cityscapes import data_version
 from mmboundary.models.pretraining import files_fingerprint
 from mmboundary.utils.reproducibility import compute_threads
 from .common import log
@@ -37,11 +39,14 @@ def file_sha256(path: str) -> str:
 
 
 def start_inputs(cfg, data_root: str) -> Dict[str, str]:
-    """What the cached start depends on, each as a sha256."""
+    """What the cached start depends on, each as a sha256 or a short text
+    (``data_version``: the generator's data version of ``data_root``,
+    ``'none'`` for data that were not generated)."""
     return OrderedDict(
         recipe=str(START_RECIPE),
         config=config_sha(cfg),
         data=files_fingerprint(train_files(data_root)),
+        data_version=str(data_version(data_root) or 'none'),
         threads=str(compute_threads()))  # issue 24: the bits depend on it
 
 
@@ -72,7 +77,11 @@ def check_start_cache(start_dir: str,
         sha = manifest['sha256']
     except (OSError, ValueError, KeyError, TypeError) as e:
         return None, f'corrupted: {manifest_path} is unreadable ({e})'
-    changed = [k for k in inputs if cached_inputs.get(k) != inputs[k]]
+    changed = [
+        k if k != 'data_version' else
+        (f'data_version ({cached_inputs.get(k, "1, unrecorded")} -> '
+         f'{inputs[k]})') for k in inputs if cached_inputs.get(k) != inputs[k]
+    ]
     if changed:
         return None, (f'stale: {", ".join(changed)} changed since it was '
                       f'trained ({manifest_path})')

@@ -56,3 +56,34 @@ def test_no_training_files_names_the_commands(tmp_path):
     assert 'no training images or *_labelTrainIds.png' in msg
     assert 'generate_synthetic_cityscapes.py --out' in msg
     assert 'cityscapes.py' in msg and '--nproc 2`' in msg
+
+
+def test_a_root_of_another_data_version_is_regenerated_saying_why(
+        tmp_path, monkeypatch, capsys):
+    """The main job's own root, written by data version 1 (no version in
+    its marker) with the right seed and all its images: regenerated with
+    --overwrite, and the log names both versions."""
+    import json
+
+    from mmboundary.datasets.synthetic_cityscapes import MARKER
+    ran = []
+    monkeypatch.setattr(job, 'run', lambda cmd, log: ran.append(cmd))
+    monkeypatch.setattr(job, 'data_ready', lambda root: True)
+    root = tmp_path / 'cs'
+    img = root / 'leftImg8bit' / 'train' / 'aachen'
+    img.mkdir(parents=True)
+    (img / 'a_leftImg8bit.png').write_bytes(b'png')
+    settings = dict(seed=0, num_train=1, num_val=0, height=256, width=512)
+    (root / MARKER).write_text(json.dumps(settings))
+    job.ensure_data(str(root), 0, str(tmp_path / 'data.log'))
+    assert len(ran) == 1 and ran[0][-5:] == [
+        '--out', str(root), '--seed', '0', '--overwrite'
+    ]
+    out = capsys.readouterr().out
+    assert (f'generating the synthetic dataset in {root} (its data are '
+            'version 1, the generator writes version 2; --overwrite)') in out
+    # the same root at version 2: left as it is
+    ran.clear()
+    (root / MARKER).write_text(json.dumps(dict(settings, version=2)))
+    job.ensure_data(str(root), 0, str(tmp_path / 'data.log'))
+    assert ran == [] and f'data ready in {root}' in capsys.readouterr().out

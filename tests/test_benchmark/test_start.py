@@ -103,3 +103,31 @@ def test_check_start_cache_reasons(tmp_path):
     os.remove(osp.join(start_dir, 'segmentor.pth'))
     _, why = job.check_start_cache(start_dir, inputs)
     assert why.startswith('corrupted:') and why.endswith('is missing')
+
+
+def test_a_start_of_another_data_version_is_stale_naming_both(tmp_path):
+    """start_inputs records the data version of the root; a cache made on
+    version 1 data is stale on version 2 data, the reason naming both."""
+    import json
+
+    from mmboundary.datasets.synthetic_cityscapes import MARKER
+    root = tmp_path / 'cs'
+    img = root / 'leftImg8bit' / 'train' / 'aachen'
+    img.mkdir(parents=True)
+    (img / 'a_leftImg8bit.png').write_bytes(b'png')
+    (root / MARKER).write_text(json.dumps(dict(seed=0)))  # version 1
+    cfg = Config(dict(a=1))
+    v1 = job.start_inputs(cfg, str(root))
+    assert v1['data_version'] == '1'
+    (root / MARKER).write_text(json.dumps(dict(seed=0, version=2)))
+    v2 = job.start_inputs(cfg, str(root))
+    assert v2['data_version'] == '2'
+    assert v1['data'] != v2['data']  # the files' fingerprint sees it too
+    assert job.start_key(v1) != job.start_key(v2)
+    start_dir = str(tmp_path / 'start')
+    os.makedirs(start_dir)
+    src = str(tmp_path / 'trained.pth')
+    torch.save(dict(state_dict={'backbone.w': torch.ones(2)}), src)
+    job.write_start(start_dir, src, v1, dict(key=job.start_key(v1)))
+    _, why = job.check_start_cache(start_dir, v2)
+    assert why.startswith('stale: data, data_version (1 -> 2) changed')

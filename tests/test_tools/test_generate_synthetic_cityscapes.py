@@ -252,8 +252,9 @@ def test_rerun_with_other_sizes_is_refused_and_overwrite_is_consistent(
         gen.main(_args(syn, 1, 1))
     msg = str(e.value)
     assert msg.startswith(f'{syn} holds a synthetic dataset generated with '
-                          f'seed=0, num_train=2, num_val=1, height={H}, '
-                          f'width={W}; generating seed=0, num_train=1')
+                          f'version=2, seed=0, num_train=2, num_val=1, '
+                          f'height={H}, width={W}; generating version=2, '
+                          'seed=0, num_train=1')
     assert 'Pass --overwrite' in msg and 'train.txt' in msg
     assert _snapshot(syn) == before
 
@@ -316,3 +317,37 @@ def test_progress_lines_and_quiet(tmp_path, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith(
         f'[synthetic cityscapes] 1 frames ({H}x{W}) in ')
+
+
+def test_a_root_of_another_data_version_is_refused_then_rewritten(
+        tmp_path, capsys):
+    """A root written by data version 1 (its marker has no version) with
+    the very same settings: refused in one line naming the versions and
+    --overwrite; with --overwrite rewritten as version 2, byte for byte the
+    files of a fresh root."""
+    syn = str(tmp_path / 'syn')
+    assert gen.main(_args(syn, 1, 1)) == 0
+    marker = osp.join(syn, gen.MARKER)
+    with open(marker) as f:
+        settings = json.load(f)
+    del settings['version']  # as the version-1 generator wrote it
+    with open(marker, 'w') as f:
+        json.dump(settings, f)
+    before = _snapshot(syn)
+    with pytest.raises(UserError) as e:
+        gen.main(_args(syn, 1, 1))
+    msg = str(e.value)
+    assert '\n' not in msg
+    assert msg.startswith(f'{syn} holds a synthetic dataset generated with '
+                          'version=1, seed=0')
+    assert ('(data version 1; this generator writes version 2)' in msg
+            and 'Pass --overwrite' in msg)
+    assert _snapshot(syn) == before  # nothing touched
+    assert gen.main(_args(syn, 1, 1, '--overwrite')) == 0
+    with open(marker) as f:
+        assert json.load(f)['version'] == gen.DATA_VERSION == 2
+    fresh = str(tmp_path / 'fresh')
+    assert gen.main(_args(fresh, 1, 1)) == 0
+    after = _snapshot(syn)
+    for rel, data in _snapshot(fresh).items():
+        assert after[rel] == data, rel

@@ -19,6 +19,7 @@ A subclass says which losses own the net, how the full settings follow from
 them, how to pretrain and how to load (see the methods marked "subclass").
 """
 import glob
+import json
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -26,8 +27,9 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmboundary.engine.pretraining.data import (data_fingerprints, pick_evenly,
-                                                seg_map_infos)
+from mmboundary.engine.pretraining.data import (data_fingerprints,
+                                                infos_data_version,
+                                                pick_evenly, seg_map_infos)
 from mmboundary.models.pretraining.shared import gate_self_check, read_report
 from mmboundary.utils.validation import check_bool, check_int, check_str
 
@@ -50,7 +52,9 @@ class FrozenNetPretrainHook(Hook):
 
     1. the cache key is the sha256 of the recipe version, the complete
        settings and the training / validation label files (paths, sizes,
-       mtimes);
+       mtimes; and the data version of a generated dataset): a cache made
+       from another data version is never reused, and the log names the
+       versions when one is found beside the missing cache;
     2. if ``<cache_dir>/<name>_<key[:12]>-*.pth`` is missing, rank 0
        pretrains the net and writes it with its JSON report; the other
        ranks wait at a barrier;
@@ -169,6 +173,34 @@ class FrozenNetPretrainHook(Hook):
         key = self.cache_key(settings, train_fp, val_fp)
         return osp.join(self.cache_dir, f'{self.name}_{key[:12]}')
 
+    def other_versions(self, train_dataset) -> str:
+        """Why the cache is missing, when a cache of this hook's ``name``
+        in ``cache_dir`` was pretrained on another synthetic data version
+        (``''`` otherwise): ``'cached <file> was pretrained on synthetic
+        data version 1, the data are version 2'``."""
+        now = infos_data_version(seg_map_infos(train_dataset))
+        if now is None:  # not generated data
+            return ''
+        for path in sorted(
+                glob.glob(osp.join(self.cache_dir, f'{self.name}_*-*.json'))):
+            try:
+                with open(path) as f:
+                    report = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if not isinstance(report, dict):
+                continue
+            if 'data_version' not in report:
+                was = 'version 1 (unrecorded: made before data versions)'
+            elif report['data_version'] is None:
+                was = 'other data (no synthetic data version)'
+            else:
+                was = f'version {report["data_version"]}'
+            if report.get('data_version') != now:
+                return (f'cached {osp.basename(path)} was pretrained on '
+                        f'synthetic data {was}, the data are version {now}')
+        return ''
+
     def before_train(self, runner) -> None:
         """Pretrain (rank 0, once) and load the net on every rank."""
         name = type(self).__name__
@@ -191,6 +223,10 @@ class FrozenNetPretrainHook(Hook):
         if self.rank() == 0 and not found:
             model = unwrap_model(runner.model)
             device = str(next(model.parameters()).device)
+            stale = self.other_versions(train_dataset)
+            if stale:
+                runner.logger.info(f'{name}: {stale}; pretraining again for '
+                                   'this data version.')
             runner.logger.info(f'{name}: pretraining the '
                                f'{self.net_description} ({settings}) -> '
                                f'{prefix}-*.pth')

@@ -7,13 +7,15 @@ package, in :mod:`mmboundary.engine.hooks`."""
 from .config import (edge_net_settings_from_config, hook_entry,
                      inverse_form_loss_cfg, inverse_net_settings_from_config,
                      semeda_loss_cfg)
-from .data import (data_fingerprints, dataset_labels, load_label, pick_evenly,
-                   pretrain_from_datasets, seg_map_infos, unwrap_dataset)
+from .data import (data_fingerprints, dataset_labels, infos_data_version,
+                   load_label, pick_evenly, pretrain_from_datasets,
+                   seg_map_infos, unwrap_dataset)
 from .tool import check_pretrained, pretrain_tool_main
 
 __all__ = [
     'edge_net_settings_from_config', 'hook_entry', 'inverse_form_loss_cfg',
     'inverse_net_settings_from_config', 'semeda_loss_cfg', 'data_fingerprints',
-    'dataset_labels', 'load_label', 'pick_evenly', 'pretrain_from_datasets',
-    'seg_map_infos', 'unwrap_dataset', 'check_pretrained', 'pretrain_tool_main'
+    'dataset_labels', 'infos_data_version', 'load_label', 'pick_evenly',
+    'pretrain_from_datasets', 'seg_map_infos', 'unwrap_dataset',
+    'check_pretrained', 'pretrain_tool_main'
 ]

@@ -6,7 +6,8 @@ datasets exactly as in training, and the pretraining run over them.
   label maps of an mmseg dataset (``reduce_zero_label`` and ``label_map``
   applied as in training);
 * :func:`dataset_labels` / :func:`data_fingerprints`: what the hooks and
-  the tools read and hash (the cache key's data part);
+  the tools read and hash (the cache key's data part: the label files and
+  the data version of a generated dataset);
 * :func:`pretrain_from_datasets`: one pretraining run of a recipe of
   :mod:`mmboundary.models.pretraining` on them, written with its report.
 """
@@ -15,11 +16,13 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmseg.datasets.transforms import LoadAnnotations
 
+from mmboundary.datasets.synthetic_cityscapes import data_version
 from mmboundary.models.pretraining.shared import files_fingerprint
 
 __all__ = [
     'unwrap_dataset', 'seg_map_infos', 'load_label', 'pick_evenly',
-    'dataset_labels', 'data_fingerprints', 'pretrain_from_datasets'
+    'dataset_labels', 'data_fingerprints', 'infos_data_version',
+    'pretrain_from_datasets'
 ]
 
 
@@ -90,9 +93,18 @@ def dataset_labels(
 
 def data_fingerprints(train_infos: Sequence[Dict],
                       val_infos: Sequence[Dict]) -> Tuple[str, str]:
-    """Fingerprints of the training and validation label files."""
+    """Fingerprints of the training and validation label files, each
+    including the data version of the synthetic root that holds them
+    (:func:`~mmboundary.models.pretraining.shared.files_fingerprint`)."""
     return (files_fingerprint([i['seg_map_path'] for i in train_infos]),
             files_fingerprint([i['seg_map_path'] for i in val_infos]))
+
+
+def infos_data_version(infos: Sequence[Dict]) -> Optional[int]:
+    """The synthetic data version of the first label map of ``infos``
+    (:func:`~mmboundary.datasets.synthetic_cityscapes.data_version`; None:
+    none, or not generated data)."""
+    return data_version(infos[0]['seg_map_path']) if infos else None
 
 
 def pretrain_from_datasets(pretrain: Callable,
@@ -114,7 +126,9 @@ def pretrain_from_datasets(pretrain: Callable,
     validation maps, calls ``pretrain(train_labels, num_train, settings,
     val_labels, device=, log=, quiet=) -> (net, report)``, adds the cache
     key and the number of training maps to the report and writes it with
-    ``save(net, report, out_dir, name) -> (path, json_path)``.
+    ``save(net, report, out_dir, name) -> (path, json_path)``. The report
+    records ``data_version`` (the synthetic data version, None for other
+    data), which the hooks name when a cache of another version is found.
 
     Returns:
         tuple[str, str, dict]: Checkpoint path, JSON path, report.
@@ -132,5 +146,6 @@ def pretrain_from_datasets(pretrain: Callable,
     train_fp, val_fp = data_fingerprints(train_infos, val_infos)
     report['cache_key'] = cache_key(settings, train_fp, val_fp)
     report['train_seg_maps'] = len(train_infos)
+    report['data_version'] = infos_data_version(train_infos)
     path, json_path = save(net, report, out_dir, name)
     return path, json_path, report

@@ -8,8 +8,8 @@ the net-agnostic half of that mechanism, used by both recipes
 (:mod:`.edge_net`, :mod:`.inverse_net`):
 
 * :func:`files_fingerprint` and :func:`settings_cache_key`: the cache key
-  (sha256 of recipe version, settings and the label files' paths, sizes and
-  modification times);
+  (sha256 of recipe version, settings, the label files' paths, sizes and
+  modification times, and the data version of a generated dataset);
 * :func:`save_aux_net`: atomic ``<name>-<sha256[:8]>.pth`` + JSON report;
 * :func:`load_aux_net_state`: weights-only, verified load (exact keys and
   shapes, ``module.`` / ``net.`` prefixes stripped, a caller check of the
@@ -37,6 +37,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
+from mmboundary.datasets.synthetic_cityscapes import data_versions
 from mmboundary.utils.checkpoint import load_checkpoint_safely
 from mmboundary.utils.cli import UserError
 from mmboundary.utils.progress import Progress
@@ -103,12 +104,18 @@ def check_setting_types(
 
 def files_fingerprint(paths: Sequence[str]) -> str:
     """sha256 over the sorted paths with their sizes and modification times
-    in nanoseconds (cheap: nothing is read). A label file rewritten in
-    place changes its size or its mtime, hence the fingerprint."""
+    in nanoseconds (cheap: nothing is read), and over the data version of
+    every synthetic root that holds them
+    (:func:`~mmboundary.datasets.synthetic_cityscapes.data_versions`). A
+    label file rewritten in place changes its size or its mtime, a dataset
+    of another generator version its version, hence the fingerprint."""
     h = hashlib.sha256()
     for path in sorted(paths):
         st = os.stat(path)
         h.update(f'{path}\t{st.st_size}\t{st.st_mtime_ns}\n'.encode())
+    versions = data_versions(paths)
+    if versions:  # real data: the fingerprint of the files alone
+        h.update(f'data version\t{versions}\n'.encode())
     return h.hexdigest()
 
 

@@ -274,3 +274,32 @@ def test_two_processes_gloo(tmp_path, case, dataset):
     for k, v in r0['state'].items():
         assert torch.equal(r1['state'][k], v), k
     assert int(r1['state']['pretrained']) == 1
+
+
+def test_data_of_another_version_is_pretrained_again_naming_both(
+        tmp_path, case, dataset, calls):
+    """Label maps in a synthetic root of data version 1, then the same
+    files under a version-2 marker: the cache key changes, the net is
+    pretrained again and the log names both versions (issue 19)."""
+    from types import SimpleNamespace
+
+    from mmboundary.datasets.synthetic_cityscapes import MARKER
+    marker = tmp_path / MARKER
+    marker.write_text(json.dumps(dict(seed=0)))  # version 1: no field
+    hook, _ = _run(case, tmp_path, dataset)
+    with open(hook.checkpoint[:-4] + '.json') as f:
+        assert json.load(f)['data_version'] == 1
+    marker.write_text(json.dumps(dict(seed=0, version=2)))
+    lines = []
+    runner = runner_stub(tmp_path, dataset, case.model())
+    runner.logger = SimpleNamespace(info=lines.append, warning=lines.append)
+    hook2 = case.hook_cls(settings=case.settings, accept_failed_check=True)
+    hook2.before_train(runner)
+    assert len(calls) == 2 and hook2.pretrained_here
+    assert hook2.checkpoint != hook.checkpoint
+    name = type(hook2).__name__
+    assert (f'{name}: cached {osp.basename(hook.checkpoint)[:-4]}.json was '
+            'pretrained on synthetic data version 1, the data are version 2; '
+            'pretraining again for this data version.') in lines
+    with open(hook2.checkpoint[:-4] + '.json') as f:
+        assert json.load(f)['data_version'] == 2
