@@ -27,6 +27,14 @@ def paired_values(entry: Dict, base: Dict, key: str) -> List[float]:
     return out
 
 
+def on_floor(entry: Dict, base: Dict, key: str) -> bool:
+    """Whether ``entry`` and ``base`` score 0 on metric ``key`` in every
+    run (their differences are then 0 and their std measures nothing)."""
+    values = [r['metrics'].get(key) for e in (entry, base) for r in e['runs']]
+    return bool(values) and all(
+        v is not None and float(v) == 0 for v in values)
+
+
 def seed_seconds(results: Dict) -> Dict[str, object]:
     """Per-seed cost of a stored run, from its per-run durations.
 
@@ -137,6 +145,7 @@ def plan_power(results: Dict,
                         versus=versus,
                         metric=key,
                         n=n,
+                        floor=on_floor(e, by_name[versus], key),
                         std=std,
                         half=t_quantile(q, n - 1) * std / math.sqrt(n),
                         target=TASKS[task]['target'],
@@ -164,7 +173,8 @@ def plan_power(results: Dict,
             continue
         item['half_at'] = t_quantile(q, plan - 1) * item['std'] / \
             math.sqrt(plan)
-        item['met'] = item['half_at'] <= item['target']
+        # both rows 0 on every seed: a std of 0 says nothing about power
+        item['met'] = item['half_at'] <= item['target'] and not item['floor']
     return dict(
         rows=items,
         needed=worst,
@@ -174,29 +184,27 @@ def plan_power(results: Dict,
         cost=cost)
 
 
-def format_plan(plan: Dict, source: str) -> str:
-    """The plan as text: one line per row and metric, then the choice and
-    its time estimate (an estimate: per-run durations measured under the
-    stored run's load, same machine assumed)."""
+def plan_table(plan: Dict) -> Dict:
+    """The plan as a results table (``columns``, ``rows``, ``notes``; see
+    :func:`mmboundary.utils.results_doc.dump_results`): one row per row of
+    the benchmark and power metric, then notes with the stored durations,
+    the choice and its time estimate (an estimate: per-run durations
+    measured under the stored run's load, same machine assumed)."""
     headers = {k: h for task in TASKS.values() for k, h, _ in task['metrics']}
     n_plan = plan['seeds']
-    lines = [
-        f'Power plan from {source} (95 % paired t intervals; std of the '
-        'stored per-seed differences taken as the true one)', '',
-        f"| row | minus | metric | seeds | std | half-width | target | "
-        f'seeds needed | half-width at {n_plan} seeds | met |',
-        '|---|---|---|---|---|---|---|---|---|---|'
-    ]
+    rows = []
     for i in plan['rows']:
-        half_at = '-' if i['half_at'] is None else f"{i['half_at']:.2f}"
-        lines.append(
-            f"| {i['name']} | {i['versus']} | {headers[i['metric']]} | "
-            f"{i['n']} | {i['std']:.2f} | {i['half']:.2f} | "
-            f"{i['target']:.1f} | {i['needed'] or '> max'} | {half_at} | "
-            f"{'yes' if i['met'] else 'no'} |")
+        rows.append([
+            i['name'], i['versus'], headers[i['metric']], i['n'],
+            f"{i['std']:.2f}", f"{i['half']:.2f}", f"{i['target']:.1f}",
+            i['needed'] or '> max',
+            '-' if i['half_at'] is None else f"{i['half_at']:.2f}",
+            'no (both 0 on every seed)'
+            if i['floor'] else 'yes' if i['met'] else 'no'
+        ])
     cost = plan['cost']
-    lines += [
-        '', f"Stored per-run durations: one seed of every row = "
+    notes = [
+        f"Stored per-run durations: one seed of every row = "
         f"{cost['row_s'] / 60:.1f} min of training + testing; shared start "
         f"{cost['start_s'] / 60:.1f} min; {cost['jobs']} runs at a time; "
         f"overhead factor {cost['overhead']:.2f} (" +
@@ -213,6 +221,21 @@ def format_plan(plan: Dict, source: str) -> str:
         if not i['met']
     ]
     if short:
-        lines.append('Not met at the plan (projected): ' + ', '.join(short) +
+        notes.append('Not met at the plan (projected): ' + ', '.join(short) +
                      '.')
-    return '\n'.join(lines)
+    return dict(
+        columns=[
+            'row', 'minus', 'metric', 'seeds', 'std', 'half-width', 'target',
+            'seeds needed', f'half-width at {n_plan} seeds', 'met'
+        ],
+        rows=rows,
+        notes=notes)
+
+
+def format_plan(plan: Dict, source: str) -> str:
+    """The plan as text: a title naming ``source``, then
+    :func:`plan_table` as Markdown with its notes."""
+    from mmboundary.utils.results_doc import render_table
+    return (f'Power plan from {source} (95 % paired t intervals; std of the '
+            'stored per-seed differences taken as the true one)\n\n' +
+            render_table(plan_table(plan)).rstrip('\n'))

@@ -120,3 +120,22 @@ def test_plan_of_the_stored_results_rederived():
         checked += 1
     assert checked == len(plan['rows']) > 0
     assert plan['needed'] == max(i['needed'] for i in plan['rows'])
+
+
+def test_rows_at_zero_on_every_seed_do_not_count_as_met():
+    # a method and its baseline both 0 on every seed: differences 0, std 0;
+    # the half-width 0 measures nothing, so the target is not met
+    res = _results()
+    for entry in res['tasks']['semantic']['rows']:
+        for run in entry['runs']:
+            run['metrics']['mIoU'] = 0.0
+    plan = power.plan_power(res, budget_min=120)
+    item = [i for i in plan['rows'] if i['metric'] == 'mIoU'][0]
+    assert (item['std'], item['floor'], item['met']) == (0.0, True, False)
+    cells = [r for r in power.plan_table(plan)['rows'] if r[2] == 'mIoU'][0]
+    assert cells[-1] == 'no (both 0 on every seed)'
+    # one seed off the floor: measured again
+    res['tasks']['semantic']['rows'][1]['runs'][0]['metrics']['mIoU'] = 0.5
+    plan = power.plan_power(res, budget_min=120)
+    item = [i for i in plan['rows'] if i['metric'] == 'mIoU'][0]
+    assert item['floor'] is False and item['std'] > 0

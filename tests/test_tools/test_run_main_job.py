@@ -184,6 +184,7 @@ def test_protocol_presets_and_tables():
         (['--table', 'nope'], "invalid choice: 'nope'"),
         (['--curves', '-1'], '--curves -1: give 0 (none) or more'),
         (['--plan', '--budget-min', '0'], '--budget-min 0.0: give minutes'),
+        (['--plan-out', 'p.json'], '--plan-out needs --plan'),
     ])
 def test_bad_protocol_arguments(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
@@ -203,3 +204,17 @@ def test_plan_prints_and_refuses_one_seed(tmp_path, capsys):
         job.main(['--plan', str(one)])
     with pytest.raises(UserError, match='no such file'):
         job.main(['--plan', str(tmp_path / 'none.json')])
+
+
+def test_plan_out_stores_the_printed_table(tmp_path, capsys):
+    from mmboundary.utils.results_doc import load_results, render_table
+    out = tmp_path / 'plan.json'
+    assert job.main(['--plan', '--plan-out', str(out)]) == 0
+    printed = capsys.readouterr().out
+    stored = load_results(str(out))
+    table = stored['tables']['plan']
+    # the stored table is the printed one, cell for cell, notes included
+    assert render_table(table).rstrip('\n') in printed
+    assert table['rows'][0][:4] == ['FCN + SEMEDA', 'FCN (CE)', 'mIoU', 3]
+    assert stored['plan_from'] == 'docs/main_job/results.json'
+    assert stored['command'].endswith('--plan --plan-out ' + str(out))

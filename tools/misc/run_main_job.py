@@ -35,11 +35,14 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
 from mmboundary.benchmark import ROWS, TASKS, run_job  # noqa: E402
-from mmboundary.benchmark.power import format_plan, plan_power  # noqa: E402
+from mmboundary.benchmark.common import rel  # noqa: E402
+from mmboundary.benchmark.power import format_plan  # noqa: E402
+from mmboundary.benchmark.power import plan_power, plan_table  # noqa: E402
 from mmboundary.benchmark.rows import TABLES  # noqa: E402
 from mmboundary.benchmark.start import START_ITERS, START_SEED  # noqa: E402
 from mmboundary.utils.cli import strict_parser  # noqa: E402
 from mmboundary.utils.cli import UserError, add_quiet, run_cli  # noqa: E402
+from mmboundary.utils.results_doc import dump_results  # noqa: E402
 
 TOOL = 'tools/misc/run_main_job.py'
 
@@ -91,6 +94,13 @@ def parse_args(argv=None):
         "target interval half-width and the time estimate, from a stored "
         'results.json (default docs/main_job/results.json) and the '
         "--protocol's curves")
+    parser.add_argument(
+        '--plan-out',
+        default=None,
+        metavar='JSON',
+        help='with --plan: also store the plan there (table "plan", with '
+        'this command; README blocks render it, e.g. '
+        'docs/main_job/power_plan.json)')
     parser.add_argument(
         '--budget-min',
         type=float,
@@ -186,6 +196,8 @@ def parse_args(argv=None):
         args.work_dir = table['work_dir']
     if args.budget_min <= 0:
         parser.error(f'--budget-min {args.budget_min}: give minutes > 0')
+    if args.plan_out and not args.plan:
+        parser.error('--plan-out needs --plan (it stores the power plan)')
     if args.jobs is not None and args.jobs < 1:
         parser.error(f'--jobs {args.jobs}: give at least 1')
     if len(set(args.seeds)) != len(args.seeds):
@@ -226,7 +238,7 @@ def command_line(argv: Sequence[str]) -> str:
         for a in argv)
 
 
-def print_plan(args) -> int:
+def print_plan(args, command: str) -> int:
     """``--plan``: the power plan of a stored results.json."""
     import json
     path = args.plan
@@ -243,13 +255,22 @@ def print_plan(args) -> int:
         curves=args.curves,
         curve_seeds=args.curve_seeds or len(args.seeds))
     print(format_plan(plan, args.plan))
+    if args.plan_out:
+        dump_results(
+            args.plan_out,
+            dict(plan=plan_table(plan)),
+            command=command,
+            source_paths=[rel(path)],
+            plan_from=rel(path))
+        print(f'stored in {args.plan_out}')
     return 0
 
 
 def main(argv=None):
     args = parse_args(argv)
     if args.plan:
-        return print_plan(args)
+        return print_plan(
+            args, command_line(sys.argv[1:] if argv is None else argv))
     for name in ('data_root', 'work_dir', 'start_dir', 'readme'):
         if getattr(args, name):  # relative to the caller's directory
             setattr(args, name, osp.abspath(getattr(args, name)))
