@@ -185,7 +185,8 @@ def bench_setting(name: str, args) -> Dict:
         times_s=times,
         post_over_forward=med['post'] / med['forward'],
         predict_over_mask_rcnn=med['predict'] / med['mask_rcnn_predict'],
-        mean_shift_speedup=med['mean_shift_reference'] / med['mean_shift'])
+        mean_shift_speedup=med['mean_shift_reference'] / med['mean_shift'],
+        verifier_macs_per_candidate=head.verify_head.macs_per_candidate())
     print(f"{name} {pad_shape[0]}x{pad_shape[1]} (map {row['map_shape']}, "
           f'{instances} instances, {num} candidates, identical to the torch '
           f'reference: {identical}, Mask R-CNN {dets} detections):')
@@ -204,7 +205,8 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             'setting', 'input', 'map', 'instances', 'candidates',
             'forward (s)', 'mean shift (s)', 'mean shift, torch code (s)',
             'verification (s)', 'post-processing (s)', 'post / forward',
-            'DVIS predict (s)', 'Mask R-CNN predict (s)', 'DVIS / Mask R-CNN'
+            'DVIS predict (s)', 'Mask R-CNN predict (s)', 'DVIS / Mask R-CNN',
+            'verifier (GMACs)'
         ],
         rows=[[
             r['setting'], 'x'.join(map(str, r['input_shape'])),
@@ -215,7 +217,8 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             r['medians_s']['post'],
             round(r['post_over_forward'], 3), r['medians_s']['predict'],
             r['medians_s']['mask_rcnn_predict'],
-            round(r['predict_over_mask_rcnn'], 3)
+            round(r['predict_over_mask_rcnn'],
+                  3), r['verifier_macs_per_candidate'] * r['candidates'] / 1e9
         ] for r in rows],
         digits=3,
         notes=[
@@ -229,6 +232,9 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             'random weights; the DVIS map is a synthetic trained-like map '
             '(mmboundary/testing/dvis_maps.py); score thresholds 0 in both '
             'models (Mask R-CNN: 100 detections through its mask head)',
+            'verifier: its multiply-accumulates on all candidates '
+            '(DVISVerifyHead.macs_per_candidate() x candidates; '
+            'configs/dvis/results/verifier_cost.json)',
             f'mean shift: {status}; its candidates and masks are identical '
             'to the torch code\'s (asserted); targets: post / forward <= '
             '0.10, DVIS / Mask R-CNN <= 1',
@@ -275,8 +281,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.repeat < 1 or args.scale <= 0:
         raise UserError('--repeat must be >= 1 and --scale > 0 (got '
                         f'{args.repeat}, {args.scale}).')
-    status = native_status() if args.device == 'cpu' else (
-        'torch code on the GPU')
+    status = (f'{native_status()} on {torch.get_num_threads()} thread(s)'
+              if args.device == 'cpu' else 'torch code on the GPU')
     print(f'torch {torch.__version__}, threads {torch.get_num_threads()}, '
           f'device {args.device}, mean shift: {status}')
     load = os.getloadavg()[0]
