@@ -41,6 +41,7 @@ import mmboundary  # noqa: E402,F401  (registers DVIS)
 from mmboundary.utils.cli import UserError  # noqa: E402
 from mmboundary.utils.cli import add_quiet, run_cli, strict_parser  # noqa
 from mmboundary.utils.results_doc import dump_results  # noqa: E402
+from mmboundary.utils.results_doc import tool_command  # noqa: E402
 
 CONFIGS = [
     'configs/dvis/dvis_r50-fpn_1xb8-55e_coco-700.py',
@@ -314,6 +315,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             args.cost_out,
             cost_table(rows),
             load_start=load,
+            command=tool_command(None if argv is None else [__file__] +
+                                 list(argv)),
             paper_gflops_700=PAPER_GFLOPS_700,
             configs=rows)
         print(f'stored in {args.cost_out}')
@@ -328,6 +331,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             args.accuracy_out,
             res['tables'],
             load_start=load,
+            command=tool_command(None if argv is None else [__file__] +
+                                 list(argv)),
             source_paths=['tools/train.py', 'tools/test.py'],
             seeds=list(args.seeds),
             values=res['raw'],
