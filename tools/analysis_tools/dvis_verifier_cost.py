@@ -166,9 +166,10 @@ def cost_table(rows: List[Dict]) -> Dict:
                 f'paper, Table 5: {PAPER_GFLOPS_700} GFLOPs for the whole '
                 'classification module of DVIS R101 at short edge 700 with '
                 f'{lo}-{hi} candidates per image (Sec. 4, Table 6), i.e. '
-                f'{PAPER_GFLOPS_700 / hi:.2f}-{PAPER_GFLOPS_700 / lo:.2f} '
-                'GFLOPs per candidate: as many MMACs if its FLOPs are MACs, '
-                'half as many if a MAC counts two FLOPs'
+                f'{PAPER_GFLOPS_700 / hi * 1e3:.0f}-'
+                f'{PAPER_GFLOPS_700 / lo * 1e3:.0f} MFLOPs per candidate: '
+                'as many MMACs if its FLOPs are MACs, half as many if a MAC '
+                'counts two FLOPs'
             ]))
 
 
