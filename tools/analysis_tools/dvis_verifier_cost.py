@@ -18,7 +18,9 @@ run; :mod:`mmboundary.benchmark`) trained and tested with each verifier of
 ``--variants`` (only ``model.mask_head.verify_head`` widths differ), mask AP
 and box AP as mean +- sample std over the seeds with the paired difference
 to the first variant (Student-t 95 % interval). Stored in ``--accuracy-out``.
-Example (about 25 minutes on 2 idle cores)::
+Runs finished earlier (same resolved config and start) are reused, so an
+interrupted comparison resumes. The code's widths make a compact run much
+slower than the light ones (their backward dominates). Example::
 
     python tools/analysis_tools/dvis_verifier_cost.py --seeds 0 1 2
 """
