@@ -9,7 +9,8 @@ one warm-up call each:
 
 * the DVIS network forward (backbone, FPN, map branch);
 * the mean-shift discretiser (``MeanShiftDiscretizer`` of the config, its
-  fused CPU kernel where available) and, for the record, the same
+  fused CPU kernel where available), the same with torch and the kernel on
+  one thread (what the threads bring) and, for the record, the same
   discretiser on the torch reference code (``impl='torch'``); the script
   asserts that both give the same candidates and masks (bit-equal maps);
 * the verification head on those candidates;
@@ -66,8 +67,9 @@ SETTINGS = {
         instances=16),
 }
 OUT = 'configs/dvis/results/inference.json'
-MEASURES = ('forward', 'mean_shift', 'mean_shift_reference', 'verify', 'post',
-            'predict', 'mask_rcnn_predict')
+MEASURES = ('forward', 'mean_shift', 'mean_shift_one_thread',
+            'mean_shift_reference', 'verify', 'post', 'predict',
+            'mask_rcnn_predict')
 
 
 def build(cfg_path: str, device: str, keep_all: bool = True):
@@ -115,6 +117,17 @@ def same_candidates(a: List, b: List) -> bool:
     return len(a) == len(b)
 
 
+def one_thread(fn, *args):
+    """``fn(*args)`` with torch (and so the mean-shift kernel) on one
+    thread; the thread count is restored."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def bench_setting(name: str, args) -> Dict:
     cfg = SETTINGS[name]
     dev = args.device
@@ -157,6 +170,8 @@ def bench_setting(name: str, args) -> Dict:
         fns = dict(
             forward=lambda: head(dvis.extract_feat(inputs)),
             mean_shift=lambda: head.discretizer(pred, valid),
+            mean_shift_one_thread=lambda: one_thread(head.discretizer, pred,
+                                                     valid),
             mean_shift_reference=lambda: reference(pred, valid),
             verify=(lambda: head.verify_head(feat, pred, rois, means, masks))
             if num else (lambda: None),
@@ -186,6 +201,8 @@ def bench_setting(name: str, args) -> Dict:
         post_over_forward=med['post'] / med['forward'],
         predict_over_mask_rcnn=med['predict'] / med['mask_rcnn_predict'],
         mean_shift_speedup=med['mean_shift_reference'] / med['mean_shift'],
+        mean_shift_thread_speedup=(med['mean_shift_one_thread'] /
+                                   med['mean_shift']),
         verifier_macs_per_candidate=head.verify_head.macs_per_candidate())
     print(f"{name} {pad_shape[0]}x{pad_shape[1]} (map {row['map_shape']}, "
           f'{instances} instances, {num} candidates, identical to the torch '
@@ -195,7 +212,9 @@ def bench_setting(name: str, args) -> Dict:
     print(f"  post-processing / forward {row['post_over_forward']:.3f} "
           '(target <= 0.10); DVIS predict / Mask R-CNN predict '
           f"{row['predict_over_mask_rcnn']:.3f} (target <= 1); mean shift "
-          f"{row['mean_shift_speedup']:.1f}x faster than the torch code")
+          f"{row['mean_shift_speedup']:.1f}x faster than the torch code, "
+          f"{row['mean_shift_thread_speedup']:.2f}x faster than on one "
+          'thread')
     return row
 
 
@@ -206,7 +225,7 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             'forward (s)', 'mean shift (s)', 'mean shift, torch code (s)',
             'verification (s)', 'post-processing (s)', 'post / forward',
             'DVIS predict (s)', 'Mask R-CNN predict (s)', 'DVIS / Mask R-CNN',
-            'verifier (GMACs)'
+            'verifier (GMACs)', 'mean shift, 1 thread (s)'
         ],
         rows=[[
             r['setting'], 'x'.join(map(str, r['input_shape'])),
@@ -218,7 +237,8 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             round(r['post_over_forward'], 3), r['medians_s']['predict'],
             r['medians_s']['mask_rcnn_predict'],
             round(r['predict_over_mask_rcnn'],
-                  3), r['verifier_macs_per_candidate'] * r['candidates'] / 1e9
+                  3), r['verifier_macs_per_candidate'] * r['candidates'] / 1e9,
+            r['medians_s']['mean_shift_one_thread']
         ] for r in rows],
         digits=3,
         notes=[
@@ -235,6 +255,8 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             'verifier: its multiply-accumulates on all candidates '
             '(DVISVerifyHead.macs_per_candidate() x candidates; '
             'configs/dvis/results/verifier_cost.json)',
+            'mean shift, 1 thread: the same discretiser with torch and its '
+            'kernel on one thread (the threads change no bit)',
             f'mean shift: {status}; its candidates and masks are identical '
             'to the torch code\'s (asserted); targets: post / forward <= '
             '0.10, DVIS / Mask R-CNN <= 1',
