@@ -2,7 +2,9 @@
 # The official code's defaults (jia2lin3yuan1/2020-instanceSeg): binary
 # margin 1, pair window 33x65 with dense radius 4, dilation 4 and the dense
 # positive axes (118 offsets), every pixel a pair centre ('all'), replicate
-# borders, |diff| clamped at 5, input 550, ImageNet-initialised backbone.
+# borders, |diff| clamped at 5, input 550, ImageNet-initialised backbone,
+# the verifier at the widths of the code's refineNet (256-channel extractor,
+# trunk 256/256/256/512/512, FC 1024, heads 512).
 # Where the code has no counterpart (scoring, NMS) the main config's values
 # are kept.
 _base_ = './dvis_r50-fpn_1xb8-55e_coco-700.py'
@@ -21,7 +23,12 @@ model = dict(
             dense_axes=True,
             pair_mode='all',
             border='replicate',
-            max_diff=5.0)))
+            max_diff=5.0),
+        verify_head=dict(
+            extractor_channels=256,
+            conv_channels=(256, 256, 256, 512, 512),
+            fc_channels=1024,
+            head_fc_channels=512)))
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),

@@ -65,11 +65,17 @@ def test_small_run_stores_medians_and_ratios(tmp_path):
     assert row['post_over_forward'] == med['post'] / med['forward']
     assert row['predict_over_mask_rcnn'] == (
         med['predict'] / med['mask_rcnn_predict'])
+    assert row['mean_shift_thread_speedup'] == (
+        med['mean_shift_one_thread'] / med['mean_shift'])
     table = data['tables']['inference']
     assert table['rows'][0][:5] == [
         'coco-700', '96x160', '24x40', 2, row['candidates']
     ]
     assert table['rows'][0][10] == round(row['post_over_forward'], 3)
+    assert table['rows'][0][-1] == med['mean_shift_one_thread']
+    assert table['rows'][0][-2] == (
+        row['verifier_macs_per_candidate'] * row['candidates'] / 1e9)
+    assert row['verifier_macs_per_candidate'] == 43434368  # the R50 verifier
     assert data['command'] == (
         'python tools/analysis_tools/benchmark_dvis_inference.py '
         '--settings coco-700 --scale 0.1 --instances 2 --repeat 2 --quiet '

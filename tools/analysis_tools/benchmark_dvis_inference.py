@@ -9,7 +9,8 @@ one warm-up call each:
 
 * the DVIS network forward (backbone, FPN, map branch);
 * the mean-shift discretiser (``MeanShiftDiscretizer`` of the config, its
-  fused CPU kernel where available) and, for the record, the same
+  fused CPU kernel where available), the same with torch and the kernel on
+  one thread (what the threads bring) and, for the record, the same
   discretiser on the torch reference code (``impl='torch'``); the script
   asserts that both give the same candidates and masks (bit-equal maps);
 * the verification head on those candidates;
@@ -66,8 +67,9 @@ SETTINGS = {
         instances=16),
 }
 OUT = 'configs/dvis/results/inference.json'
-MEASURES = ('forward', 'mean_shift', 'mean_shift_reference', 'verify', 'post',
-            'predict', 'mask_rcnn_predict')
+MEASURES = ('forward', 'mean_shift', 'mean_shift_one_thread',
+            'mean_shift_reference', 'verify', 'post', 'predict',
+            'mask_rcnn_predict')
 
 
 def build(cfg_path: str, device: str, keep_all: bool = True):
@@ -115,6 +117,17 @@ def same_candidates(a: List, b: List) -> bool:
     return len(a) == len(b)
 
 
+def one_thread(fn, *args):
+    """``fn(*args)`` with torch (and so the mean-shift kernel) on one
+    thread; the thread count is restored."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def bench_setting(name: str, args) -> Dict:
     cfg = SETTINGS[name]
     dev = args.device
@@ -157,6 +170,8 @@ def bench_setting(name: str, args) -> Dict:
         fns = dict(
             forward=lambda: head(dvis.extract_feat(inputs)),
             mean_shift=lambda: head.discretizer(pred, valid),
+            mean_shift_one_thread=lambda: one_thread(head.discretizer, pred,
+                                                     valid),
             mean_shift_reference=lambda: reference(pred, valid),
             verify=(lambda: head.verify_head(feat, pred, rois, means, masks))
             if num else (lambda: None),
@@ -185,7 +200,10 @@ def bench_setting(name: str, args) -> Dict:
         times_s=times,
         post_over_forward=med['post'] / med['forward'],
         predict_over_mask_rcnn=med['predict'] / med['mask_rcnn_predict'],
-        mean_shift_speedup=med['mean_shift_reference'] / med['mean_shift'])
+        mean_shift_speedup=med['mean_shift_reference'] / med['mean_shift'],
+        mean_shift_thread_speedup=(med['mean_shift_one_thread'] /
+                                   med['mean_shift']),
+        verifier_macs_per_candidate=head.verify_head.macs_per_candidate())
     print(f"{name} {pad_shape[0]}x{pad_shape[1]} (map {row['map_shape']}, "
           f'{instances} instances, {num} candidates, identical to the torch '
           f'reference: {identical}, Mask R-CNN {dets} detections):')
@@ -194,7 +212,9 @@ def bench_setting(name: str, args) -> Dict:
     print(f"  post-processing / forward {row['post_over_forward']:.3f} "
           '(target <= 0.10); DVIS predict / Mask R-CNN predict '
           f"{row['predict_over_mask_rcnn']:.3f} (target <= 1); mean shift "
-          f"{row['mean_shift_speedup']:.1f}x faster than the torch code")
+          f"{row['mean_shift_speedup']:.1f}x faster than the torch code, "
+          f"{row['mean_shift_thread_speedup']:.2f}x faster than on one "
+          'thread')
     return row
 
 
@@ -204,7 +224,8 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             'setting', 'input', 'map', 'instances', 'candidates',
             'forward (s)', 'mean shift (s)', 'mean shift, torch code (s)',
             'verification (s)', 'post-processing (s)', 'post / forward',
-            'DVIS predict (s)', 'Mask R-CNN predict (s)', 'DVIS / Mask R-CNN'
+            'DVIS predict (s)', 'Mask R-CNN predict (s)', 'DVIS / Mask R-CNN',
+            'verifier (GMACs)', 'mean shift, 1 thread (s)'
         ],
         rows=[[
             r['setting'], 'x'.join(map(str, r['input_shape'])),
@@ -215,7 +236,9 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             r['medians_s']['post'],
             round(r['post_over_forward'], 3), r['medians_s']['predict'],
             r['medians_s']['mask_rcnn_predict'],
-            round(r['predict_over_mask_rcnn'], 3)
+            round(r['predict_over_mask_rcnn'],
+                  3), r['verifier_macs_per_candidate'] * r['candidates'] / 1e9,
+            r['medians_s']['mean_shift_one_thread']
         ] for r in rows],
         digits=3,
         notes=[
@@ -229,6 +252,11 @@ def tables_of(rows: List[Dict], repeat: int, status: str) -> Dict:
             'random weights; the DVIS map is a synthetic trained-like map '
             '(mmboundary/testing/dvis_maps.py); score thresholds 0 in both '
             'models (Mask R-CNN: 100 detections through its mask head)',
+            'verifier: its multiply-accumulates on all candidates '
+            '(DVISVerifyHead.macs_per_candidate() x candidates; '
+            'configs/dvis/results/verifier_cost.json)',
+            'mean shift, 1 thread: the same discretiser with torch and its '
+            'kernel on one thread (the threads change no bit)',
             f'mean shift: {status}; its candidates and masks are identical '
             'to the torch code\'s (asserted); targets: post / forward <= '
             '0.10, DVIS / Mask R-CNN <= 1',
@@ -275,8 +303,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.repeat < 1 or args.scale <= 0:
         raise UserError('--repeat must be >= 1 and --scale > 0 (got '
                         f'{args.repeat}, {args.scale}).')
-    status = native_status() if args.device == 'cpu' else (
-        'torch code on the GPU')
+    status = (f'{native_status()} on {torch.get_num_threads()} thread(s)'
+              if args.device == 'cpu' else 'torch code on the GPU')
     print(f'torch {torch.__version__}, threads {torch.get_num_threads()}, '
           f'device {args.device}, mean shift: {status}')
     load = os.getloadavg()[0]

@@ -3,7 +3,15 @@
 # 3/4): paper values where the paper states them (binary margin 2, window
 # 129 with dense radius 8 and dilation 8, pairs on instances only,
 # mean-shift bandwidths 0.4/0.9, short edge 700), the official code's values
-# where it is silent (loss weights 10/0.2/0.1/0.5, verifier recipe).
+# where it is silent (loss weights 10/0.2/0.1/0.5, verifier recipe). The
+# verifier keeps the official code's layers (RoIAlign 14x14 on P3 and the
+# map, a 3x3 extractor, five trunk convs, one FC: the paper's "small
+# convolutional network with 7 layers") at narrower widths: the official
+# widths cost about 1.08 GMACs per candidate, the paper's Table 5 counts
+# 2.44 GFLOPs for its whole classification module at short edge 700 with
+# 5-15 candidates per image; these widths cost 43.4 MMACs per candidate
+# (configs/dvis/README.md, "Verifier cost"). dvis-refcode_* keeps the
+# official widths.
 # Backbone and FPN start from mmdet's COCO Mask R-CNN (the paper:
 # "object-detection weights on COCO"). No data: the configs add a dataset
 # base and ../schedules/dvis_sgd-55e.py.
@@ -68,7 +76,13 @@ model = dict(
             spatial_radii=(7, 11),
             num_keep=(40, 20),
             size_thr=(5, 20)),
-        verify_head=dict(type='DVISVerifyHead', roi_size=14)),
+        verify_head=dict(
+            type='DVISVerifyHead',
+            roi_size=14,
+            extractor_channels=32,
+            conv_channels=(32, 32, 64, 64, 128),
+            fc_channels=256,
+            head_fc_channels=128)),
     train_cfg=dict(
         pos_iou_thr=0.2,
         neg_iou_thr=0.1,

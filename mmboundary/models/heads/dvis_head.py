@@ -476,12 +476,12 @@ class DVISHead(BaseMaskHead):
             if len(masks) == 0:
                 results.append(self._empty(meta, rescale, pred.device))
                 continue
-            full = self._upsample(masks, meta, rescale, (h, w))
+            full, bboxes = self._upsample(masks, meta, rescale, (h, w))
             res = InstanceData()
             res.masks = full
             res.labels = labels.long()
             res.scores = scores.float()
-            res.bboxes = mask2bbox(full).float()
+            res.bboxes = bboxes
             results.append(res)
         return results
 
@@ -499,9 +499,77 @@ class DVISHead(BaseMaskHead):
         return res
 
     def _upsample(self, masks: Tensor, meta: dict, rescale: bool,
-                  map_shape: Tuple[int, int]) -> Tensor:
+                  map_shape: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+        """Map-resolution masks -> bool masks at the output size (bilinear,
+        thresholded at ``mask_thr``) and their tight boxes.
+
+        When the output is the input image itself (no resize to
+        ``ori_shape``), the map stride ``s`` is a power of two and
+        ``mask_thr >= 0``, every mask is up-sampled on its bounding box plus
+        one zero map pixel (:meth:`_upsample_crops`): with
+        ``align_corners=False`` and a 0/1 mask the bilinear weights are
+        multiples of 1/(2s) and every value is exact in float32, so the
+        result is the whole-map path's bit for bit (tested), and the values
+        outside the box are exactly 0. Otherwise :meth:`_upsample_resize`.
+
+        Args:
+            masks (Tensor): (N, h, w) bool masks on the map.
+            meta (dict): the image's meta (``batch_input_shape``,
+                ``img_shape``, ``ori_shape``).
+            rescale (bool): output at ``ori_shape`` (else ``img_shape``).
+            map_shape (tuple[int, int]): (h, w).
+
+        Returns:
+            tuple[Tensor, Tensor]: (N, H, W) bool masks and (N, 4) float32
+            ``mask2bbox`` boxes.
+        """
+        bh, bw = meta['batch_input_shape']
+        ih, iw = meta['img_shape'][:2]
+        s = self.map_stride
+        if (tuple(self._out_shape(meta, rescale)) == (ih, iw)
+                and (bh, bw) == (map_shape[0] * s, map_shape[1] * s)
+                and s & (s - 1) == 0 and self.test_cfg['mask_thr'] >= 0):
+            return self._upsample_crops(masks, s, (ih, iw))
+        full = self._upsample_resize(masks, meta, rescale)
+        return full, mask2bbox(full).float()
+
+    def _upsample_crops(self, masks: Tensor, s: int,
+                        out_hw: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+        """:meth:`_upsample` on each mask's box plus one pixel (see there);
+        (N, H, W) bool masks and their (N, 4) boxes."""
+        N, h, w = masks.shape
+        H, W = out_hw
+        full = masks.new_zeros((N, H, W))
+        bboxes = torch.zeros((N, 4), dtype=torch.float32, device=masks.device)
+        rows, cols = masks.any(2), masks.any(1)
+        for k in range(N):
+            ys, xs = rows[k].nonzero()[:, 0], cols[k].nonzero()[:, 0]
+            if len(ys) == 0:
+                continue
+            y0, y1 = max(int(ys[0]) - 1, 0), min(int(ys[-1]) + 2, h)
+            x0, x1 = max(int(xs[0]) - 1, 0), min(int(xs[-1]) + 2, w)
+            Y0, X0 = y0 * s, x0 * s
+            Y1, X1 = min(y1 * s, H), min(x1 * s, W)
+            if Y1 <= Y0 or X1 <= X0:  # the box lies in the padding
+                continue
+            up = F.interpolate(
+                masks[k, y0:y1, x0:x1][None, None].float(),
+                size=((y1 - y0) * s, (x1 - x0) * s),
+                mode='bilinear',
+                align_corners=False)[0, 0, :Y1 - Y0, :X1 - X0]
+            part = up > self.test_cfg['mask_thr']
+            full[k, Y0:Y1, X0:X1] = part
+            if part.any():
+                bboxes[k] = mask2bbox(
+                    part[None])[0].float() + bboxes.new_tensor(
+                        [X0, Y0, X0, Y0])
+        return full, bboxes
+
+    def _upsample_resize(self, masks: Tensor, meta: dict,
+                         rescale: bool) -> Tensor:
         """Map-resolution masks -> bool masks at the output size, bilinear
-        and thresholded at ``mask_thr``, 16 masks at a time."""
+        to the padded input, cropped, resized to ``ori_shape`` (with
+        ``rescale``) and thresholded at ``mask_thr``, 16 masks at a time."""
         bh, bw = meta['batch_input_shape']
         ih, iw = meta['img_shape'][:2]
         out_hw = self._out_shape(meta, rescale)

@@ -98,6 +98,11 @@ class DVISVerifyHead(BaseModule):
             raise ValueError('DVISVerifyHead: conv_channels must not be '
                              'empty.')
         self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.extractor_channels = extractor_channels
+        self.conv_channels = tuple(int(c) for c in conv_channels)
+        self.fc_channels = fc_channels
+        self.head_fc_channels = head_fc_channels
         self.roi_size = roi_size
         self.map_stride = map_stride
         self.mask_input = mask_input
@@ -145,6 +150,32 @@ class DVISVerifyHead(BaseModule):
             nn.Linear(head_fc_channels, 1), nn.ReLU())
         self.loss_cls = MMDET_MODELS.build(loss_cls)
         self.loss_iou = MMDET_MODELS.build(loss_iou)
+
+    def macs_per_candidate(self) -> int:
+        """Multiply-accumulates of the convs and FCs for one candidate.
+
+        RoIAlign, BN, activations, max-pooling and biases are not counted
+        (they are a few per output element, the MACs a few hundred). With
+        ``r = roi_size``, ``E = extractor_channels``, trunk widths ``c_i``
+        (``c_0 = E + 1``), ``F = fc_channels``, ``G = head_fc_channels``::
+
+            r^2 (9 C_in E + (E + 1) c_1 + 9 sum_i c_i c_{i+1})
+            + (r / 2)^2 c_last F + 2 F G + G (num_classes + 1) + G
+
+        Returns:
+            int: MACs per candidate (FLOPs are about twice as many).
+        """
+        area = self.roi_size**2
+        macs = area * 9 * self.in_channels * self.extractor_channels
+        prev = self.extractor_channels + 1
+        for i, ch in enumerate(self.conv_channels):
+            macs += area * (1 if i == 0 else 9) * prev * ch
+            prev = ch
+        macs += (self.roi_size // 2)**2 * prev * self.fc_channels
+        macs += 2 * self.fc_channels * self.head_fc_channels
+        macs += self.head_fc_channels * (self.num_classes + 1)
+        macs += self.head_fc_channels  # IoU output
+        return macs
 
     def forward(self,
                 feat: Tensor,

@@ -22,12 +22,20 @@ per-pair work in two passes, and the exponentials stay torch's:
   one call changes no bit);
 * ``mb_credit`` credits, offset by offset, every pixel of the stripe with
   its pair (centre), then every partner, as the torch code does (with the
-  fused multiply-add of torch's ``addcmul_``), skipping the exact zeros.
+  fused multiply-add of torch's ``addcmul_``), skipping the exact zeros
+  (flagged by ``mb_exponents``).
 
-The result is the torch code's, bit for bit (the tests check it on
-borders, stripes, batches and trained-like maps). Memory: the torch code's
-padded map, ``num`` and ``den``, plus fixed buffers of at most 7 MiB (pair
-weights for one ``exp`` call, lists of subnormal weights).
+Both C passes run on ``torch.get_num_threads()`` POSIX threads: the
+exponent pass splits the buffered rows (each thread writes its own rows and
+its own part of the lists), the credit pass splits the output rows ("pull"
+order: each thread credits, offset by offset, centre then partner, only the
+rows it owns), so every output float sees the same operations in the same
+order as with one thread, and the result does not depend on the number of
+threads. The result is the torch code's, bit for bit (the tests check it
+on borders, stripes, batches and trained-like maps, with 1 to 5 threads).
+Memory: the torch code's padded map, ``num`` and ``den``, plus fixed
+buffers of at most 7.25 MiB (pair weights for one ``exp`` call and their
+zero flags, lists of subnormal weights), whatever the number of threads.
 
 The kernel is compiled with the system C compiler on first use (under a
 second) into ``$MMBOUNDARY_CACHE/native`` (default
@@ -58,13 +66,16 @@ __all__ = ['native_available', 'native_status', 'native_blurring_mean_shift']
 
 _SOURCE = r'''
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Exponents below ZERO_E have exp(e) == 0 exactly in float32 (e^-105 is
  * below half the smallest subnormal, 2^-150); in [ZERO_E, SLOW_E) the
  * result is subnormal and torch's exp takes a slow path. */
 #define ZERO_E (-105.0f)
 #define SLOW_E (-87.0f)
+#define MAX_THREADS 64
 
 static inline float exponent(float xc, float xq, float scale, float att_thr,
                              float log_att, int attenuate) {
@@ -74,58 +85,145 @@ static inline float exponent(float xc, float xq, float scale, float att_thr,
     return v;
 }
 
-/* Both functions see the padded map xp (rows of length Wp, s pixels of
+/* Both passes see the padded map xp (rows of length Wp, s pixels of
  * sentinel on each side) of B images (image stride HWp), a stripe of n rows
  * starting at row y0, and k offsets (dy[j], dx[j]). tt holds (k, B, n, W)
- * floats. The arithmetic is the torch code's, operation by operation: no
- * product is fused into an add (-ffp-contract=off) except where torch
- * fuses one (addcmul_, as fmaf).
- *
- * mb_exponents writes the pair exponents to tt, with 0 in place of those
- * below SLOW_E, which torch's exp would take a slow path for; of these,
- * the ones in [ZERO_E, libm_max) get libm's expf (checked equal to torch's
- * exp on every float of that range when the kernel is loaded) in
- * (idx_a, val_a), the ones in [libm_max, SLOW_E) are listed in
- * (idx_b, e_b) for torch's exp. counts[0], counts[1]: list lengths. */
+ * floats, zf as many flags. The arithmetic is the torch code's, operation
+ * by operation: no product is fused into an add (-ffp-contract=off) except
+ * where torch fuses one (addcmul_, as fmaf). Both passes split their work
+ * over nthreads POSIX threads (the caller is one of them) so that no two
+ * threads write the same memory and every output float sees the same
+ * operations in the same order whatever the number of threads. */
+typedef struct {
+    const float *xp;
+    float *num, *den;
+    long HWp;
+    int Wp, B, y0, n, W, s;
+    const int *dy, *dx;
+    int k, symmetric;
+    float scale, att_thr, log_att;
+    int attenuate;
+    float libm_max;
+    float *tt;
+    uint8_t *zf;
+    int64_t *idx_a, *idx_b;
+    float *val_a, *e_b;
+    long lo, hi;   /* this thread's share: tt rows or padded map rows */
+    long ca, cb;   /* list lengths written by this thread */
+} job_t;
+
+typedef void *(*work_fn)(void *);
+
+/* Runs fn on jobs[0..t) (jobs[0] on the calling thread); a thread that
+ * cannot be started runs its share on the caller afterwards. */
+static void run_jobs(work_fn fn, job_t *jobs, int t) {
+    pthread_t th[MAX_THREADS];
+    int started[MAX_THREADS];
+    for (int i = 1; i < t; ++i)
+        started[i] = pthread_create(&th[i], NULL, fn, &jobs[i]) == 0;
+    fn(&jobs[0]);
+    for (int i = 1; i < t; ++i) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            fn(&jobs[i]);
+    }
+}
+
+static int clamp_threads(int nthreads, long units) {
+    int t = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS
+                                                        : nthreads);
+    return units < t ? (int)(units < 1 ? 1 : units) : t;
+}
+
+/* Rows q in [lo, hi) of tt (q = (j * B + b) * n + r): the pair exponents,
+ * with 0 in place of those below SLOW_E, which torch's exp would take a
+ * slow path for; of these, the ones in [ZERO_E, libm_max) get libm's expf
+ * (checked equal to torch's exp on every float of that range when the
+ * kernel is loaded) in (idx_a, val_a), the ones in [libm_max, SLOW_E) are
+ * listed in (idx_b, e_b) for torch's exp. zf flags the exponents below
+ * ZERO_E (weight exactly 0; exp of the placeholder is 1). */
+static void *exponents_rows(void *arg) {
+    job_t *a = (job_t *)arg;
+    long ca = 0, cb = 0;
+    int W = a->W, n = a->n, B = a->B;
+    for (long q = a->lo; q < a->hi; ++q) {
+        int r = (int)(q % n), b = (int)((q / n) % B), j = (int)(q / n / B);
+        long off = (long)a->dy[j] * a->Wp + a->dx[j];
+        const float *xc =
+            a->xp + b * a->HWp + (long)(a->s + a->y0 + r) * a->Wp + a->s;
+        const float *xq = xc + off;
+        long base = q * W;
+        float *e = a->tt + base;
+        uint8_t *z = a->zf + base;
+        int low = 0, mid = 0;
+        for (int c = 0; c < W; ++c) {
+            float v = exponent(xc[c], xq[c], a->scale, a->att_thr,
+                               a->log_att, a->attenuate);
+            low += v < SLOW_E;
+            mid += (v < SLOW_E) & (v >= ZERO_E);
+            z[c] = v < ZERO_E;
+            e[c] = v;
+        }
+        if (mid) {
+            for (int c = 0; c < W; ++c) {
+                float v = e[c];
+                if (v < SLOW_E && v >= a->libm_max) {
+                    a->idx_b[cb] = base + c;
+                    a->e_b[cb++] = v;
+                } else if (v < SLOW_E && v >= ZERO_E) {
+                    a->idx_a[ca] = base + c;
+                    a->val_a[ca++] = expf(v);
+                }
+            }
+        }
+        if (low)
+            for (int c = 0; c < W; ++c)
+                e[c] = e[c] < SLOW_E ? 0.0f : e[c];
+    }
+    a->ca = ca;
+    a->cb = cb;
+    return NULL;
+}
+
+/* The exponent pass over the (k, B, n) rows of tt, split into nthreads
+ * contiguous ranges (fewer when there are less than grain pairs each);
+ * each thread lists its slow exponents from the list position of its
+ * first element, and the lists are packed afterwards
+ * (their order does not matter: they are scattered to distinct places).
+ * counts[0], counts[1]: list lengths. */
 void mb_exponents(const float *xp, long HWp, int Wp, int B, int y0, int n,
                   int W, int s, const int *dy, const int *dx, int k,
                   float scale, float att_thr, float log_att, int attenuate,
-                  float libm_max, float *tt, int64_t *idx_a, float *val_a,
-                  int64_t *idx_b, float *e_b, long *counts) {
-    long ca = 0, cb = 0;
-    for (int j = 0; j < k; ++j) {
-        long off = (long)dy[j] * Wp + dx[j];
-        for (int b = 0; b < B; ++b) {
-            for (int r = 0; r < n; ++r) {
-                const float *xc = xp + b * HWp + (long)(s + y0 + r) * Wp + s;
-                const float *xq = xc + off;
-                long base = (((long)j * B + b) * n + r) * W;
-                float *e = tt + base;
-                int low = 0, mid = 0;
-                for (int c = 0; c < W; ++c) {
-                    float v = exponent(xc[c], xq[c], scale, att_thr,
-                                       log_att, attenuate);
-                    low += v < SLOW_E;
-                    mid += (v < SLOW_E) & (v >= ZERO_E);
-                    e[c] = v;
-                }
-                if (mid) {
-                    for (int c = 0; c < W; ++c) {
-                        float v = e[c];
-                        if (v < SLOW_E && v >= libm_max) {
-                            idx_b[cb] = base + c;
-                            e_b[cb++] = v;
-                        } else if (v < SLOW_E && v >= ZERO_E) {
-                            idx_a[ca] = base + c;
-                            val_a[ca++] = expf(v);
-                        }
-                    }
-                }
-                if (low)
-                    for (int c = 0; c < W; ++c)
-                        e[c] = e[c] < SLOW_E ? 0.0f : e[c];
-            }
-        }
+                  float libm_max, float *tt, uint8_t *zf, int64_t *idx_a,
+                  float *val_a, int64_t *idx_b, float *e_b, long *counts,
+                  int nthreads, long grain) {
+    job_t jobs[MAX_THREADS];
+    long rows = (long)k * B * n;
+    int t = clamp_threads(nthreads, rows * W / grain);
+    for (int i = 0; i < t; ++i) {
+        job_t *a = &jobs[i];
+        memset(a, 0, sizeof(*a));
+        a->xp = xp; a->HWp = HWp; a->Wp = Wp; a->B = B; a->y0 = y0;
+        a->n = n; a->W = W; a->s = s; a->dy = dy; a->dx = dx; a->k = k;
+        a->scale = scale; a->att_thr = att_thr; a->log_att = log_att;
+        a->attenuate = attenuate; a->libm_max = libm_max; a->tt = tt;
+        a->zf = zf;
+        a->lo = rows * i / t;
+        a->hi = rows * (i + 1) / t;
+        a->idx_a = idx_a + a->lo * W; a->val_a = val_a + a->lo * W;
+        a->idx_b = idx_b + a->lo * W; a->e_b = e_b + a->lo * W;
+    }
+    run_jobs(exponents_rows, jobs, t);
+    long ca = jobs[0].ca, cb = jobs[0].cb;
+    for (int i = 1; i < t; ++i) {
+        job_t *a = &jobs[i];
+        memmove(idx_a + ca, a->idx_a, a->ca * sizeof(int64_t));
+        memmove(val_a + ca, a->val_a, a->ca * sizeof(float));
+        memmove(idx_b + cb, a->idx_b, a->cb * sizeof(int64_t));
+        memmove(e_b + cb, a->e_b, a->cb * sizeof(float));
+        ca += a->ca;
+        cb += a->cb;
     }
     counts[0] = ca;
     counts[1] = cb;
@@ -145,59 +243,95 @@ void mb_expf(const float *x, float *out, long n) {
     for (long i = 0; i < n; ++i) out[i] = expf(x[i]);
 }
 
-/* For each offset in order: every pixel of the stripe is credited with its
- * pair (p, p + d) (centre), then, unless d = 0, every partner p + d with
- * the same pair (symmetric). Pairs whose exponent is below ZERO_E weigh
- * exactly 0 and change nothing: they are set to 0 and skipped. */
+static inline void credit_row(float *restrict nq, float *restrict dq,
+                              const float *restrict w,
+                              const uint8_t *restrict z,
+                              const float *restrict xv, int W) {
+    for (int c = 0; c < W; ++c) {
+        float wc = z[c] ? 0.0f : w[c];
+        nq[c] = fmaf(wc, xv[c], nq[c]); /* torch fuses (addcmul_) */
+        dq[c] = dq[c] + wc;
+    }
+}
+
+/* The padded map rows [lo, hi) of num and den, pulled: for each offset in
+ * order, every pixel of these rows in the stripe is credited with its pair
+ * (p, p + d) (centre), then, unless d = 0, every partner p + d in these
+ * rows with the same pair (symmetric): the order of the torch code for
+ * every output pixel. Pairs flagged in zf weigh exactly 0 (adding +0 leaves
+ * every sum as it is, as in the torch code). */
+static void *credit_rows(void *arg) {
+    job_t *a = (job_t *)arg;
+    int W = a->W, n = a->n, B = a->B;
+    long top = a->s + a->y0; /* padded row of stripe row 0 */
+    for (int j = 0; j < a->k; ++j) {
+        long off = (long)a->dy[j] * a->Wp + a->dx[j];
+        int self = a->dy[j] == 0 && a->dx[j] == 0;
+        long r0 = a->lo - top, r1 = a->hi - top;
+        r0 = r0 < 0 ? 0 : r0;
+        r1 = r1 > n ? n : r1;
+        for (int b = 0; b < B; ++b)
+            for (long r = r0; r < r1; ++r) {
+                long pc = b * a->HWp + (top + r) * a->Wp + a->s;
+                long q = (((long)j * B + b) * n + r) * W;
+                credit_row(a->num + pc, a->den + pc, a->tt + q, a->zf + q,
+                           a->xp + pc + off, W);
+            }
+        if (self || !a->symmetric) continue;
+        r0 = a->lo - top - a->dy[j];
+        r1 = a->hi - top - a->dy[j];
+        r0 = r0 < 0 ? 0 : r0;
+        r1 = r1 > n ? n : r1;
+        for (int b = 0; b < B; ++b)
+            for (long r = r0; r < r1; ++r) {
+                long pc = b * a->HWp + (top + r) * a->Wp + a->s;
+                long q = (((long)j * B + b) * n + r) * W;
+                credit_row(a->num + pc + off, a->den + pc + off, a->tt + q,
+                           a->zf + q, a->xp + pc, W);
+            }
+    }
+    return NULL;
+}
+
+/* The credit pass; the padded rows a stripe can touch are split into
+ * nthreads contiguous ranges (fewer when there are less than grain pairs
+ * each), one per thread (each output float is written by one thread
+ * only). */
 void mb_credit(const float *xp, float *num, float *den, long HWp, int Wp,
                int B, int y0, int n, int W, int s, const int *dy,
-               const int *dx, int k, int symmetric, float scale,
-               float att_thr, float log_att, int attenuate, float *tt) {
-    for (int j = 0; j < k; ++j) {
-        long off = (long)dy[j] * Wp + dx[j];
-        int self = dy[j] == 0 && dx[j] == 0;
-        for (int b = 0; b < B; ++b) {
-            for (int r = 0; r < n; ++r) {
-                long pc = b * HWp + (long)(s + y0 + r) * Wp + s;
-                float *w = tt + (((long)j * B + b) * n + r) * W;
-                const float *restrict xc = xp + pc;
-                const float *restrict xq = xp + pc + off;
-                float *restrict nc = num + pc;
-                float *restrict dc = den + pc;
-                for (int c = 0; c < W; ++c) {
-                    float e = exponent(xc[c], xq[c], scale, att_thr, log_att,
-                                       attenuate);
-                    float wc = e < ZERO_E ? 0.0f : w[c];
-                    w[c] = wc;
-                    nc[c] = fmaf(wc, xq[c], nc[c]); /* torch fuses */
-                    dc[c] = dc[c] + wc;
-                }
-            }
-        }
-        if (self || !symmetric) continue;
-        for (int b = 0; b < B; ++b) {
-            for (int r = 0; r < n; ++r) {
-                long pc = b * HWp + (long)(s + y0 + r) * Wp + s;
-                const float *restrict w =
-                    tt + (((long)j * B + b) * n + r) * W;
-                const float *restrict xc = xp + pc;
-                float *restrict nq = num + pc + off;
-                float *restrict dq = den + pc + off;
-                for (int c = 0; c < W; ++c) {
-                    nq[c] = fmaf(w[c], xc[c], nq[c]);
-                    dq[c] = dq[c] + w[c];
-                }
-            }
-        }
+               const int *dx, int k, int symmetric, const float *tt,
+               const uint8_t *zf, int nthreads, long grain) {
+    job_t jobs[MAX_THREADS];
+    int lo_dy = 0, hi_dy = 0;
+    for (int j = 0; j < k && symmetric; ++j) {
+        lo_dy = dy[j] < lo_dy ? dy[j] : lo_dy;
+        hi_dy = dy[j] > hi_dy ? dy[j] : hi_dy;
     }
+    long lo = (long)s + y0 + lo_dy, hi = (long)s + y0 + n + hi_dy;
+    int t = clamp_threads(nthreads, (long)k * B * n * W / grain);
+    t = clamp_threads(t, hi - lo);
+    for (int i = 0; i < t; ++i) {
+        job_t *a = &jobs[i];
+        memset(a, 0, sizeof(*a));
+        a->xp = xp; a->num = num; a->den = den; a->HWp = HWp; a->Wp = Wp;
+        a->B = B; a->y0 = y0; a->n = n; a->W = W; a->s = s; a->dy = dy;
+        a->dx = dx; a->k = k; a->symmetric = symmetric;
+        a->tt = (float *)tt; a->zf = (uint8_t *)zf;
+        a->lo = lo + (hi - lo) * i / t;
+        a->hi = lo + (hi - lo) * (i + 1) / t;
+    }
+    run_jobs(credit_rows, jobs, t);
 }
 '''
 
 _FLAGS = [
     '-O3', '-fPIC', '-shared', '-std=c99', '-fno-math-errno',
-    '-ffp-contract=off'
+    '-ffp-contract=off', '-pthread'
 ]
 _GROUP_ELEMS = 2**18  # pair weights buffered per exp call (1 MiB)
+#: Fewest pairs per thread of a C pass (a thread costs about 10 us to start;
+#: tests set 1 to thread tiny maps).
+_THREAD_GRAIN = 2**14
 _ZERO_E, _SLOW_E = -105.0, -87.0  # as ZERO_E and SLOW_E in the C source
 _lock = threading.Lock()
 _state = {'lib': None, 'reason': None, 'tried': False, 'libm_max': None}
@@ -266,7 +400,7 @@ def _build() -> ctypes.CDLL:
     lib.mb_exponents.restype = None
     lib.mb_exponents.argtypes = [
         ptr, i64, i32, i32, i32, i32, i32, i32, ptr, ptr, i32, f32, f32, f32,
-        i32, f32, ptr, ptr, ptr, ptr, ptr, ptr
+        i32, f32, ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i64
     ]
     lib.mb_float_range.restype = i64
     lib.mb_float_range.argtypes = [f32, f32, ptr]
@@ -275,7 +409,7 @@ def _build() -> ctypes.CDLL:
     lib.mb_credit.restype = None
     lib.mb_credit.argtypes = [
         ptr, ptr, ptr, i64, i32, i32, i32, i32, i32, i32, ptr, ptr, i32, i32,
-        f32, f32, f32, i32, ptr
+        ptr, ptr, i32, i64
     ]
     return lib
 
@@ -336,12 +470,19 @@ def native_status() -> str:
     return 'fused C kernel' if native_available() else str(_state['reason'])
 
 
-def native_blurring_mean_shift(x: Tensor, valid: Tensor,
+def native_blurring_mean_shift(x: Tensor,
+                               valid: Tensor,
                                offsets: List[Tuple[int, int]],
-                               spatial_radius: int, num_iters: int,
-                               scale: float, att_thr: float, log_att: float,
-                               attenuate: bool, sentinel: float,
-                               symmetric: bool, rows: int) -> Tensor:
+                               spatial_radius: int,
+                               num_iters: int,
+                               scale: float,
+                               att_thr: float,
+                               log_att: float,
+                               attenuate: bool,
+                               sentinel: float,
+                               symmetric: bool,
+                               rows: int,
+                               num_threads: Optional[int] = None) -> Tensor:
     """The torch code's iterations with the per-pair work in the C kernel.
 
     Same padding, stripes (``rows``), offset order, operations and
@@ -364,6 +505,8 @@ def native_blurring_mean_shift(x: Tensor, valid: Tensor,
         symmetric (bool): ``'valid'`` borders (pairs credited to both
             pixels); False: ``'replicate'`` (centre only).
         rows (int): stripe height of the torch code.
+        num_threads (int, optional): threads of the C passes (default:
+            ``torch.get_num_threads()``); the result does not depend on it.
 
     Returns:
         Tensor: (B, 1, H, W) float32 shifted map, 0 on invalid pixels.
@@ -380,6 +523,8 @@ def native_blurring_mean_shift(x: Tensor, valid: Tensor,
     dxs = np.ascontiguousarray([o[1] for o in offsets], dtype=np.int32)
     K = len(offsets)
     tt = torch.empty(min(K * B * rows * W, max(_GROUP_ELEMS, B * rows * W)))
+    zf = torch.empty(tt.numel(), dtype=torch.uint8)
+    threads = int(num_threads or torch.get_num_threads())
     idx_a = torch.empty(tt.numel(), dtype=torch.int64)
     idx_b = torch.empty(tt.numel(), dtype=torch.int64)
     val_a, e_b = torch.empty(tt.numel()), torch.empty(tt.numel())
@@ -403,11 +548,12 @@ def native_blurring_mean_shift(x: Tensor, valid: Tensor,
                 k = min(K, j0 + group) - j0
                 buf = tt[:k * B * n * W]
                 lib.mb_exponents(xp.data_ptr(), Hp * Wp, Wp, B, y0, n, W, s,
-                                 dys[j0:].ctypes.data,
-                                 dxs[j0:].ctypes.data, k, *params, libm_max,
-                                 buf.data_ptr(), idx_a.data_ptr(),
+                                 dys[j0:].ctypes.data, dxs[j0:].ctypes.data, k,
+                                 *params, libm_max, buf.data_ptr(),
+                                 zf.data_ptr(), idx_a.data_ptr(),
                                  val_a.data_ptr(), idx_b.data_ptr(),
-                                 e_b.data_ptr(), counts.ctypes.data)
+                                 e_b.data_ptr(), counts.ctypes.data, threads,
+                                 _THREAD_GRAIN)
                 buf.exp_()
                 ca, cb = int(counts[0]), int(counts[1])
                 if ca:  # subnormal weights, libm (bit-equal to torch)
@@ -417,7 +563,8 @@ def native_blurring_mean_shift(x: Tensor, valid: Tensor,
                 lib.mb_credit(xp.data_ptr(), num.data_ptr(), den.data_ptr(),
                               Hp * Wp, Wp, B, y0, n, W, s,
                               dys[j0:].ctypes.data, dxs[j0:].ctypes.data, k,
-                              int(bool(symmetric)), *params, buf.data_ptr())
+                              int(bool(symmetric)), buf.data_ptr(),
+                              zf.data_ptr(), threads, _THREAD_GRAIN)
         num = num[..., s:s + H, s:s + W]
         den = den[..., s:s + H, s:s + W]
         x = torch.where(den > 0, num / den.clamp(min=1e-30),

@@ -384,3 +384,113 @@ def test_zero_size_images_at_test_time():
         out = model.predict(inputs, samples)
     assert len(out[1].pred_instances) == 0
     assert out[1].pred_instances.masks.shape == (0, 0, 0)
+
+
+def test_verifier_macs_per_candidate_hand_counted():
+    init_default_scope('mmdet')
+    # r = 4, C_in 16, E 16, trunk (16, 16), F 32, G 16, 2 classes:
+    # extractor 16 * 9 * 16 * 16 = 36864; 1x1 (16 + 1) -> 16: 16 * 17 * 16
+    # = 4352; 3x3 16 -> 16: 16 * 9 * 16 * 16 = 36864; FC (2 * 2 * 16) ->
+    # 32: 2048; two hidden FCs 2 * 32 * 16 = 1024; class 16 * 3 = 48;
+    # IoU 16
+    vh = build().mask_head.verify_head
+    assert vh.macs_per_candidate() == (36864 + 4352 + 36864 + 2048 + 1024 +
+                                       48 + 16)
+    # the official code's refineNet widths on P3 (256 channels), RoI 14, 80
+    # classes: 115,605,504 (extractor) + 12,895,232 (1x1, 257 -> 256) +
+    # 2 x 115,605,504 + 231,211,008 + 462,422,016 (3x3 trunk) + 25,690,112
+    # (FC 25088 -> 1024) + 1,048,576 + 41,472 + 512 (heads)
+    ref = MMDET_MODELS.build(dict(type='DVISVerifyHead', num_classes=80))
+    assert ref.macs_per_candidate() == 1080125440
+    # the R50 configs' widths: 43,434,368 (see configs/dvis/README.md)
+    light = MMDET_MODELS.build(
+        dict(
+            type='DVISVerifyHead',
+            num_classes=80,
+            extractor_channels=32,
+            conv_channels=(32, 32, 64, 64, 128),
+            fc_channels=256,
+            head_fc_channels=128))
+    assert light.macs_per_candidate() == 43434368
+
+
+def test_dvis_configs_verifier_widths():
+    """The R50 base model's light verifier (within the paper's Table 5
+    budget) and the official code's widths in the refcode config."""
+    from mmengine.config import Config
+
+    from mmboundary.testing._utils import REPO_ROOT
+    light = dict(
+        extractor_channels=32,
+        conv_channels=(32, 32, 64, 64, 128),
+        fc_channels=256,
+        head_fc_channels=128,
+        roi_size=14)
+    official = dict(
+        extractor_channels=256,
+        conv_channels=(256, 256, 256, 512, 512),
+        fc_channels=1024,
+        head_fc_channels=512,
+        roi_size=14)
+    for name, want in [
+        ('dvis_r50-fpn_1xb8-55e_coco-700.py', light),
+        ('dvis_r101-fpn_1xb8-55e_coco-700.py', light),
+        ('dvis_r50-fpn_8xb1-64e_cityscapes-2048x1024.py', light),
+        ('dvis-refcode_r50-fpn_1xb8-55e_coco-550.py', official)
+    ]:
+        cfg = Config.fromfile(f'{REPO_ROOT}/configs/dvis/{name}')
+        vh = cfg.model.mask_head.verify_head
+        got = {k: vh[k] for k in want}
+        got['conv_channels'] = tuple(got['conv_channels'])
+        assert got == want, name
+
+
+@pytest.mark.parametrize('stride', [1, 2, 4, 8])
+def test_box_upsampling_is_the_whole_image_path(stride, monkeypatch):
+    """Masks up-sampled on their boxes are the whole-image path's bit for
+    bit (masks touching every border, a pixel in the padding only, empty
+    and full masks, odd image sizes, any threshold >= 0)."""
+    from mmdet.structures.mask import mask2bbox
+    head = build().mask_head
+    head.map_stride = stride
+    gen = torch.Generator().manual_seed(stride)
+    real = head._upsample_crops
+    for h, w, cut in [(7, 9, 1), (16, 24, 3), (1, 5, 0), (5, 1, 0)]:
+        masks = torch.rand(8, h, w, generator=gen) > 0.7
+        masks[0] = False
+        masks[1] = True
+        masks[2] = False
+        masks[2, -1, -1] = True  # only in the padding when cut > 0
+        masks[3] = False
+        masks[3, 0, 0] = True
+        ih, iw = max(1, h * stride - cut), max(1, w * stride - cut)
+        meta = dict(
+            batch_input_shape=(h * stride, w * stride),
+            img_shape=(ih, iw),
+            ori_shape=(ih, iw))
+        for thr in (0.5, 0.0, 0.3, 0.9):
+            head.test_cfg['mask_thr'] = thr
+            calls = []
+            monkeypatch.setattr(head, '_upsample_crops',
+                                lambda *a: calls.append(a) or real(*a))
+            full, boxes = head._upsample(masks, meta, True, (h, w))
+            assert len(calls) == 1  # the box path ran
+            ref = head._upsample_resize(masks, meta, True)
+            assert full.shape == (8, ih, iw)
+            assert torch.equal(full, ref)
+            assert torch.equal(boxes, mask2bbox(ref).float())
+            assert full[1].all() and not full[0].any()
+    # a resize to ori_shape, or a negative threshold: the whole-image path
+    meta = dict(
+        batch_input_shape=(32, 32), img_shape=(32, 32), ori_shape=(20, 20))
+    head.map_stride = 4
+    head.test_cfg['mask_thr'] = 0.5
+    masks = torch.rand(3, 8, 8, generator=gen) > 0.5
+    monkeypatch.setattr(head, '_upsample_crops', None)  # must not be used
+    full, boxes = head._upsample(masks, meta, True, (8, 8))
+    assert full.shape == (3, 20, 20)
+    assert torch.equal(full, head._upsample_resize(masks, meta, True))
+    head.test_cfg['mask_thr'] = -0.1
+    meta['ori_shape'] = (32, 32)
+    full, _ = head._upsample(masks, meta, True, (8, 8))
+    assert full.all()

@@ -219,6 +219,53 @@ def test_native_kernel_bit_equal_to_torch(shape, s, h, border, tile,
         assert not torch.equal(ref, x * valid)
 
 
+@needs_native
+@pytest.mark.parametrize(
+    'shape,s,h,border,tile',
+    [
+        ((1, 44, 84), 7, 0.4, 'valid', 2**16),
+        ((2, 30, 37), 11, 0.9, 'valid', 2**16),  # odd width, batch
+        ((1, 40, 48), 3, 0.9, 'valid', 500),  # many stripes
+        ((2, 21, 19), 2, 0.4, 'valid', 7),  # stripes of one row
+        ((1, 20, 24), 3, 0.9, 'replicate', 2**16),
+        ((1, 1, 50), 5, 0.9, 'valid', 2**16),  # one row: fewer rows
+        ((1, 9, 1), 5, 0.4, 'valid', 2**16),  # than threads
+        ((1, 5, 6), 9, 0.9, 'valid', 2**16),  # radius past the map
+    ])
+def test_native_kernel_threads_bit_equal(monkeypatch, shape, s, h, border,
+                                         tile):
+    """The threaded C passes (exponents split by buffered rows, credits by
+    output rows) give the torch code's bits with any number of threads,
+    each thread given as little as one pair (so tiny maps are split)."""
+    from mmboundary.models.utils import mean_shift as ms
+    from mmboundary.models.utils import mean_shift_native as msn
+    monkeypatch.setattr(msn, '_THREAD_GRAIN', 1)
+    x = trained_like(shape, 4, 3)
+    valid = torch.ones_like(x, dtype=torch.bool)
+    if shape[1] > 4:
+        valid[0, 0, -2:, :] = False
+    if shape[0] > 1:
+        valid[1, 0, :, -3:] = False
+    kw = dict(valid=valid, border=border, tile_elems=tile)
+    ref = blurring_mean_shift(x, s, h, 4, impl='torch', **kw)
+    calls = []
+    real = msn.native_blurring_mean_shift
+    monkeypatch.setattr(ms, 'native_blurring_mean_shift',
+                        lambda *a, **k: calls.append((a, k)) or real(*a, **k))
+    blurring_mean_shift(x, s, h, 4, impl='native', **kw)
+    (args, _), = calls
+    for threads in (1, 2, 3, 5):
+        out = real(*args, num_threads=threads)
+        assert torch.equal(out, ref), threads
+    # the default follows torch's thread count
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert torch.equal(real(*args), ref)
+    finally:
+        torch.set_num_threads(old)
+
+
 def test_impl_choice_and_errors():
     x = trained_like((1, 12, 16))
     with pytest.raises(ValueError, match="impl='torch'"):
