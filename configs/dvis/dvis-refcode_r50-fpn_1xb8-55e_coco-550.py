@@ -25,6 +25,7 @@ model = dict(
             border='replicate',
             max_diff=5.0),
         verify_head=dict(
+            sampling_ratio=0,  # torchvision's adaptive default
             extractor_channels=256,
             conv_channels=(256, 256, 256, 512, 512),
             fc_channels=1024,

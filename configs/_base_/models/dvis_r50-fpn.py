@@ -79,6 +79,9 @@ model = dict(
         verify_head=dict(
             type='DVISVerifyHead',
             roi_size=14,
+            # Mask R-CNN's 2x2 samples per bin: a fixed RoIAlign cost per
+            # candidate (the adaptive default grows with the box)
+            sampling_ratio=2,
             extractor_channels=32,
             conv_channels=(32, 32, 64, 64, 128),
             fc_channels=256,

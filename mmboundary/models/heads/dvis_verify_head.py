@@ -31,6 +31,13 @@ class DVISVerifyHead(BaseModule):
         num_classes (int): C (class ``C`` is background, mmdet convention).
         in_channels (int): channels of the FPN feature (P3).
         roi_size (int): RoIAlign output size (14 in the official code).
+        sampling_ratio (int): RoIAlign samples per bin side; 0 (default):
+            adaptive, ``ceil(roi side / roi_size)`` on the feature map, as
+            torchvision's default the official code uses, whose cost grows
+            with the box (a box of the whole image on P3 of a 704x1344
+            input takes 12 x 7 samples per bin); 2: Mask R-CNN's four
+            regular locations per bin (He et al. 2017, Sec. 3), a fixed
+            cost per candidate.
         featmap_stride (int): stride of the FPN feature.
         map_stride (int): stride of the predicted map.
         extractor_channels (int): channels of the conv after RoIAlign.
@@ -50,6 +57,7 @@ class DVISVerifyHead(BaseModule):
                  num_classes: int,
                  in_channels: int = 256,
                  roi_size: int = 14,
+                 sampling_ratio: int = 0,
                  featmap_stride: int = 8,
                  map_stride: int = 4,
                  extractor_channels: int = 256,
@@ -80,6 +88,7 @@ class DVISVerifyHead(BaseModule):
             head_fc_channels=head_fc_channels)
         for key, val in positive.items():
             check_int(val, key, name, low=1)
+        check_int(sampling_ratio, 'sampling_ratio', name, low=0)
         check_sequence(conv_channels, 'conv_channels', name)
         for i, ch in enumerate(conv_channels):
             check_int(ch, f'conv_channels[{i}]', name, low=1)
@@ -110,12 +119,12 @@ class DVISVerifyHead(BaseModule):
         self.feat_roi = RoIAlign(
             roi_size,
             spatial_scale=1.0 / featmap_stride,
-            sampling_ratio=0,
+            sampling_ratio=sampling_ratio,
             aligned=True)
         self.map_roi = RoIAlign(
             roi_size,
             spatial_scale=1.0 / map_stride,
-            sampling_ratio=0,
+            sampling_ratio=sampling_ratio,
             aligned=True)
         self.extractor = ConvModule(
             in_channels,

@@ -425,13 +425,15 @@ def test_dvis_configs_verifier_widths():
         conv_channels=(32, 32, 64, 64, 128),
         fc_channels=256,
         head_fc_channels=128,
-        roi_size=14)
+        roi_size=14,
+        sampling_ratio=2)
     official = dict(
         extractor_channels=256,
         conv_channels=(256, 256, 256, 512, 512),
         fc_channels=1024,
         head_fc_channels=512,
-        roi_size=14)
+        roi_size=14,
+        sampling_ratio=0)
     for name, want in [
         ('dvis_r50-fpn_1xb8-55e_coco-700.py', light),
         ('dvis_r101-fpn_1xb8-55e_coco-700.py', light),
@@ -494,3 +496,64 @@ def test_box_upsampling_is_the_whole_image_path(stride, monkeypatch):
     meta['ori_shape'] = (32, 32)
     full, _ = head._upsample(masks, meta, True, (8, 8))
     assert full.all()
+
+
+def _roi_align_2x2(feat, box, out, scale):
+    """numpy re-derivation of aligned RoIAlign with 2 x 2 samples per bin
+    for a box inside the map (no border rule needed): (C, out, out)."""
+    x1, y1, x2, y2 = [v * scale - 0.5 for v in box]
+    bh, bw = (y2 - y1) / out, (x2 - x1) / out
+    C, H, W = feat.shape
+    res = np.zeros((C, out, out))
+    for ph in range(out):
+        for pw in range(out):
+            acc = np.zeros(C)
+            for iy in range(2):
+                for ix in range(2):
+                    y = y1 + ph * bh + (iy + 0.5) * bh / 2
+                    x = x1 + pw * bw + (ix + 0.5) * bw / 2
+                    y0, x0 = int(np.floor(y)), int(np.floor(x))
+                    ly, lx = y - y0, x - x0
+                    acc += (feat[:, y0, x0] * (1 - ly) * (1 - lx) +
+                            feat[:, y0, x0 + 1] * (1 - ly) * lx +
+                            feat[:, y0 + 1, x0] * ly * (1 - lx) +
+                            feat[:, y0 + 1, x0 + 1] * ly * lx)
+            res[:, ph, pw] = acc / 4
+    return res
+
+
+def test_verifier_sampling_ratio_reaches_both_roi_aligns():
+    """sampling_ratio=2 (the R50 configs): both RoIAligns take Mask R-CNN's
+    2 x 2 samples per bin (a numpy re-derivation); 0 (adaptive) differs on
+    a box larger than 2 feature pixels per bin; negative is refused."""
+    init_default_scope('mmdet')
+    kw = dict(
+        type='DVISVerifyHead',
+        num_classes=3,
+        in_channels=4,
+        roi_size=2,
+        extractor_channels=4,
+        conv_channels=(4, ),
+        fc_channels=8,
+        head_fc_channels=8)
+    two = MMDET_MODELS.build(dict(kw, sampling_ratio=2))
+    adaptive = MMDET_MODELS.build(dict(kw))
+    assert (adaptive.feat_roi.sampling_ratio,
+            adaptive.map_roi.sampling_ratio) == (0, 0)
+    assert (two.feat_roi.sampling_ratio, two.map_roi.sampling_ratio) == (2, 2)
+    rng = np.random.default_rng(0)
+    feat = rng.normal(size=(4, 16, 16)).astype(np.float32)
+    imap = rng.normal(size=(1, 32, 32)).astype(np.float32)
+    box = (13.0, 21.0, 101.0, 77.0)  # input pixels; P3 stride 8, map 4
+    rois = torch.tensor([(0.0, ) + box])
+    got = two.feat_roi(torch.from_numpy(feat)[None], rois)[0].numpy()
+    np.testing.assert_allclose(
+        got, _roi_align_2x2(feat, box, 2, 1 / 8), rtol=1e-5, atol=1e-6)
+    got = two.map_roi(torch.from_numpy(imap)[None], rois)[0].numpy()
+    np.testing.assert_allclose(
+        got, _roi_align_2x2(imap, box, 2, 1 / 4), rtol=1e-5, atol=1e-6)
+    # adaptive: ceil(22 / 2) = 11 x 7 samples per bin on the map: not 2 x 2
+    other = adaptive.map_roi(torch.from_numpy(imap)[None], rois)[0].numpy()
+    assert np.abs(other - got).max() > 1e-3
+    with pytest.raises(ValueError, match='sampling_ratio'):
+        MMDET_MODELS.build(dict(kw, sampling_ratio=-1))
