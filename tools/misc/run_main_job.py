@@ -269,8 +269,8 @@ def print_plan(args, command: str) -> int:
 def main(argv=None):
     args = parse_args(argv)
     if args.plan:
-        return print_plan(
-            args, command_line(sys.argv[1:] if argv is None else argv))
+        return print_plan(args,
+                          command_line(sys.argv[1:] if argv is None else argv))
     for name in ('data_root', 'work_dir', 'start_dir', 'readme'):
         if getattr(args, name):  # relative to the caller's directory
             setattr(args, name, osp.abspath(getattr(args, name)))

@@ -514,10 +514,11 @@ def _roi_align_2x2(feat, box, out, scale):
                     x = x1 + pw * bw + (ix + 0.5) * bw / 2
                     y0, x0 = int(np.floor(y)), int(np.floor(x))
                     ly, lx = y - y0, x - x0
-                    acc += (feat[:, y0, x0] * (1 - ly) * (1 - lx) +
-                            feat[:, y0, x0 + 1] * (1 - ly) * lx +
-                            feat[:, y0 + 1, x0] * ly * (1 - lx) +
-                            feat[:, y0 + 1, x0 + 1] * ly * lx)
+                    acc += (
+                        feat[:, y0, x0] * (1 - ly) * (1 - lx) +
+                        feat[:, y0, x0 + 1] * (1 - ly) * lx +
+                        feat[:, y0 + 1, x0] * ly * (1 - lx) +
+                        feat[:, y0 + 1, x0 + 1] * ly * lx)
             res[:, ph, pw] = acc / 4
     return res
 
