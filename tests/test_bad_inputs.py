@@ -198,6 +198,8 @@ BAD_INPUTS = {
             ('in_channels', '16', TypeError),
             ('roi_size', 5, ValueError),
             ('roi_size', 4.0, TypeError),
+            ('sampling_ratio', -1, ValueError),
+            ('sampling_ratio', 2.0, TypeError),
             ('featmap_stride', 0, ValueError),
             ('map_stride', None, TypeError),
             ('extractor_channels', 0, ValueError),
