@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 
 from mmboundary.utils.cli import UserError
 from .rows import TASKS
-from .stats import MIN_SEEDS, mean_std, seeds_needed, t_quantile
+from .stats import MIN_SEEDS, mean_std, on_floor, seeds_needed, t_quantile
 
 
 def paired_values(entry: Dict, base: Dict, key: str) -> List[float]:
@@ -25,14 +25,6 @@ def paired_values(entry: Dict, base: Dict, key: str) -> List[float]:
         if value is not None and ref is not None:
             out.append(float(value) - float(ref))
     return out
-
-
-def on_floor(entry: Dict, base: Dict, key: str) -> bool:
-    """Whether ``entry`` and ``base`` score 0 on metric ``key`` in every
-    run (their differences are then 0 and their std measures nothing)."""
-    values = [r['metrics'].get(key) for e in (entry, base) for r in e['runs']]
-    return bool(values) and all(
-        v is not None and float(v) == 0 for v in values)
 
 
 def seed_seconds(results: Dict) -> Dict[str, object]:
@@ -145,7 +137,7 @@ def plan_power(results: Dict,
                         versus=versus,
                         metric=key,
                         n=n,
-                        floor=on_floor(e, by_name[versus], key),
+                        floor=on_floor([e, by_name[versus]], key),
                         std=std,
                         half=t_quantile(q, n - 1) * std / math.sqrt(n),
                         target=TASKS[task]['target'],

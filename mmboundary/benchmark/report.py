@@ -18,8 +18,8 @@ from mmboundary.utils.results_doc import dump_results, update_readme
 from . import common
 from .common import link_prefix, log, rel, slug
 from .rows import TASKS, Row, baseline_of, table_of_row
-from .stats import (VERDICTS, curve_converged, mean_std, paired_difference,
-                    paper_verdict)
+from .stats import (VERDICTS, curve_converged, mean_std, on_floor,
+                    paired_difference, paper_verdict)
 
 TOOL = 'tools/misc/run_main_job.py'
 README_BEGIN = '<!-- main-job-results: begin (written by ' \
@@ -138,12 +138,9 @@ def row_verdict(task: str, entry: Dict, entries: Sequence[Dict]):
         return None
     versus = entry.get('compared_with') or entries[0]['name']
     base = next((e for e in entries if e['name'] == versus), None)
-    values = [r['metrics'].get(key) for r in entry['runs']] + \
-        ([] if base is None else [r['metrics'].get(key) for r in base['runs']])
-    floor = all(v == 0 for v in values)
     return key, paper_verdict(diff['mean'], diff['low'], diff['high'],
                               direction_of(entry), TASKS[task]['target'],
-                              floor)
+                              on_floor([entry, base], key))
 
 
 def verdict_text(task: str, entry: Dict, entries: Sequence[Dict]) -> str:

@@ -204,3 +204,16 @@ def curve_converged(curve: Sequence[Dict],
     spread = max(values) - min(values)
     return dict(
         converged=spread < tolerance, spread=spread, points=len(values))
+
+
+def on_floor(entries: Sequence[Optional[Dict]], key: str) -> bool:
+    """Whether every run of ``entries`` (result entries with ``runs``;
+    None skipped) scores exactly 0 on metric ``key``: a method and its
+    baseline both at the floor, whose differences (all 0) measure
+    nothing."""
+    values = [
+        r['metrics'].get(key) for e in entries if e is not None
+        for r in e['runs']
+    ]
+    return bool(values) and all(
+        v is not None and float(v) == 0 for v in values)

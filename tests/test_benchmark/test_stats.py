@@ -187,3 +187,16 @@ def test_curve_converged_on_hand_curves():
     # missing values are skipped
     curve = _curve([1.0, 2.0, 3.0, None])
     assert job.curve_converged(curve, 'mIoU', 100)['points'] == 1
+
+
+def test_on_floor_needs_every_run_at_exactly_zero():
+    from mmboundary.benchmark.stats import on_floor
+
+    def entry(*values):
+        return dict(runs=[dict(metrics={'m': v}) for v in values])
+
+    assert on_floor([entry(0.0, 0), entry(0.0)], 'm')
+    assert on_floor([entry(0.0), None], 'm')  # no baseline entry
+    assert not on_floor([entry(0.0, 0.1), entry(0.0)], 'm')
+    assert not on_floor([entry(0.0), entry(None)], 'm')  # missing metric
+    assert not on_floor([entry(), None], 'm')  # no runs: nothing measured
